@@ -1,0 +1,33 @@
+# tests/lib.sh — shell helpers sourced by tests/run-test.sh and the scripts in
+# tests/integration/. Every MPI launch goes through run_mpi, which bounds its
+# time (a hang fails the test instead of blocking CI) and adds what mpirun
+# needs on this kind of machine (root, more ranks than cores).
+#
+# Environment from `make check`: top_srcdir, top_builddir, MPIRUN.
+
+: "${MPIRUN:=mpirun}"
+: "${MPICKPT_TEST_TIMEOUT:=120}"
+
+if [ "$(id -u)" = 0 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+# Ranks that outnumber cores must yield while they wait, or they starve
+# each other of the core (milliseconds per message).
+export OMPI_MCA_mpi_yield_when_idle=1
+
+test_cores=$(nproc 2>/dev/null || echo 1)
+
+# run_mpi NP PROGRAM [ARGS...] — runs PROGRAM on NP ranks, bounded in time.
+run_mpi() {
+    np=$1; shift
+    extra=""
+    [ "$np" -gt "$test_cores" ] && extra="--oversubscribe"
+    timeout -k 10 "$MPICKPT_TEST_TIMEOUT" \
+        "$MPIRUN" -np "$np" $extra --bind-to none "$@"
+}
+
+# fail MESSAGE — reports a failed expectation and ends the test.
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
