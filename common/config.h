@@ -1,0 +1,49 @@
+/*
+ * config.h — mpickpt's settings, read from `mpickpt-run` flags and from
+ * MPICKPT_* environment variables of the same names (DESIGN §9).
+ *
+ * A setting named "compress-level" is the flag --compress-level=V and the
+ * variable MPICKPT_COMPRESS_LEVEL. Flags override variables; variables
+ * override defaults. The keeper exports the settings it ended up with, so the
+ * compute process (config_from_env) sees exactly the keeper's values.
+ *
+ * Invariant: a value that is not accepted is never silently replaced by a
+ * default — config_* returns -1 with a one-line message naming the setting,
+ * the value and what is accepted, and the caller exits with status 2.
+ */
+#ifndef MPICKPT_COMMON_CONFIG_H
+#define MPICKPT_COMMON_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum mk_protocol {
+    MK_PROTOCOL_NONE,
+};
+
+struct mk_config {
+    enum mk_protocol protocol;
+    char dir[PATH_MAX];        /* checkpoint directory */
+    int verbose;
+    int quiet;
+};
+
+#define CONFIG_ERROR_MAX 512
+
+/* Fills `cfg` with the defaults. */
+void config_defaults(struct mk_config *cfg);
+/* Applies every MPICKPT_* variable that is set. Returns 0, or -1 with the
+ * message in `err`. */
+int config_from_env(struct mk_config *cfg, char err[CONFIG_ERROR_MAX]);
+/* Applies one flag, "--name=value" or "--name" for booleans. Returns 1 if it
+ * was a setting, 0 if `arg` names no setting, -1 on a bad value (`err`). */
+int config_apply_flag(struct mk_config *cfg, const char *arg, char err[CONFIG_ERROR_MAX]);
+/* Exports every setting as its MPICKPT_* variable (for the compute process). */
+int config_export(const struct mk_config *cfg);
+/* Writes the settings' help lines ("  --name=VALUE  text [default]"). */
+void config_print_help(FILE *out);
+/* The protocol's name, e.g. "none". */
+const char *config_protocol_name(enum mk_protocol protocol);
+
+#endif

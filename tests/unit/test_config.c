@@ -1,0 +1,128 @@
+/*
+ * test_config.c — unit tests of settings parsing (common/config.h): flags,
+ * MPICKPT_* variables, precedence, and the one-line errors for bad values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/config.h"
+
+static int clear_env(void **state)
+{
+    (void)state;
+    unsetenv("MPICKPT_PROTOCOL");
+    unsetenv("MPICKPT_DIR");
+    unsetenv("MPICKPT_VERBOSE");
+    unsetenv("MPICKPT_QUIET");
+    return 0;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct mk_config cfg;
+    config_defaults(&cfg);
+    assert_int_equal(cfg.protocol, MK_PROTOCOL_NONE);
+    assert_string_equal(cfg.dir, "./mpickpt-ckpt");
+    assert_int_equal(cfg.verbose, 0);
+    assert_int_equal(cfg.quiet, 0);
+}
+
+static void test_flags_set_values(void **state)
+{
+    (void)state;
+    struct mk_config cfg;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    assert_int_equal(config_apply_flag(&cfg, "--protocol=none", err), 1);
+    assert_int_equal(config_apply_flag(&cfg, "--dir=/tmp/ck", err), 1);
+    assert_int_equal(config_apply_flag(&cfg, "--verbose", err), 1);
+    assert_int_equal(config_apply_flag(&cfg, "--quiet=yes", err), 1);
+    assert_string_equal(cfg.dir, "/tmp/ck");
+    assert_int_equal(cfg.verbose, 1);
+    assert_int_equal(cfg.quiet, 1);
+}
+
+static void test_unknown_flags_are_not_settings(void **state)
+{
+    (void)state;
+    struct mk_config cfg;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    assert_int_equal(config_apply_flag(&cfg, "--protocolx=none", err), 0);
+    assert_int_equal(config_apply_flag(&cfg, "--help", err), 0);
+    assert_int_equal(config_apply_flag(&cfg, "./app", err), 0);
+}
+
+static void test_bad_choice_names_setting_value_and_choices(void **state)
+{
+    (void)state;
+    struct mk_config cfg;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    assert_int_equal(config_apply_flag(&cfg, "--protocol=causall", err), -1);
+    assert_string_equal(err, "invalid --protocol 'causall': accepted values are none");
+    assert_int_equal(cfg.protocol, MK_PROTOCOL_NONE);
+}
+
+static void test_missing_value_and_empty_path_are_errors(void **state)
+{
+    (void)state;
+    struct mk_config cfg;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    assert_int_equal(config_apply_flag(&cfg, "--dir", err), -1);
+    assert_non_null(strstr(err, "--dir needs a value"));
+    assert_int_equal(config_apply_flag(&cfg, "--dir=", err), -1);
+    assert_int_equal(config_apply_flag(&cfg, "--verbose=maybe", err), -1);
+    assert_non_null(strstr(err, "invalid --verbose 'maybe'"));
+}
+
+static void test_environment_is_read_and_named_in_errors(void **state)
+{
+    (void)state;
+    struct mk_config cfg;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    setenv("MPICKPT_DIR", "/scratch/x", 1);
+    setenv("MPICKPT_VERBOSE", "on", 1);
+    assert_int_equal(config_from_env(&cfg, err), 0);
+    assert_string_equal(cfg.dir, "/scratch/x");
+    assert_int_equal(cfg.verbose, 1);
+    setenv("MPICKPT_PROTOCOL", "bogus", 1);
+    assert_int_equal(config_from_env(&cfg, err), -1);
+    assert_string_equal(err, "invalid MPICKPT_PROTOCOL 'bogus': accepted values are none");
+}
+
+static void test_export_round_trips_through_the_environment(void **state)
+{
+    (void)state;
+    struct mk_config cfg, back;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    assert_int_equal(config_apply_flag(&cfg, "--dir=/a/b", err), 1);
+    assert_int_equal(config_apply_flag(&cfg, "--quiet", err), 1);
+    assert_int_equal(config_export(&cfg), 0);
+    config_defaults(&back);
+    assert_int_equal(config_from_env(&back, err), 0);
+    assert_memory_equal(&cfg, &back, sizeof cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_defaults, clear_env),
+        cmocka_unit_test_setup(test_flags_set_values, clear_env),
+        cmocka_unit_test_setup(test_unknown_flags_are_not_settings, clear_env),
+        cmocka_unit_test_setup(test_bad_choice_names_setting_value_and_choices, clear_env),
+        cmocka_unit_test_setup(test_missing_value_and_empty_path_are_errors, clear_env),
+        cmocka_unit_test_setup(test_environment_is_read_and_named_in_errors, clear_env),
+        cmocka_unit_test_setup(test_export_round_trips_through_the_environment, clear_env),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
