@@ -38,6 +38,8 @@
 #define CHAN_MAGIC 0x4d50434bu /* "MPCK" */
 #define CHAN_VERSION 1u
 
+/* Payload heap of a rank's channel: virtual size, paid for only as used. */
+#define CHAN_DEFAULT_HEAP ((size_t)8 << 30)
 #define CHAN_SUB_CAPACITY 1024u   /* submission records (power of two) */
 #define CHAN_CMP_CAPACITY 1024u   /* completion records (power of two) */
 #define CHAN_SUB_ARGS 14          /* 64-bit arguments per submission */

@@ -1,0 +1,415 @@
+/*
+ * keeper.c — the keeper's state and its loop (see keeper.h).
+ *
+ * One turn of the loop: serve every waiting submission, test the tracked MPI
+ * requests (MPI_Testsome over all of them), run the pollers, push the
+ * completions that waited for room, ring the compute process once if it got
+ * anything, and check whether the compute process has ended. Then sleep on
+ * the doorbell if nothing at all is pending, else spin or yield and go again.
+ */
+#include "launcher/keeper.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "launcher/protocol.h"
+#include "launcher/supervise.h"
+
+struct tracked {
+    uint64_t owner;
+    keeper_done_fn done;
+    void *ctx;
+};
+
+struct poller {
+    keeper_poll_fn fn;
+    void *ctx;
+};
+
+struct keeper {
+    struct channel *ch;
+    struct supervisor *sup;
+    const struct keeper_options *opt;
+    const struct protocol_engine *protocol;
+    keeper_serve_fn serve[WOP_END];
+
+    /* Tracked MPI requests: two parallel arrays, so `reqs` can be handed to
+     * MPI_Testsome directly. */
+    MPI_Request *reqs;
+    struct tracked *tracked;
+    struct tracked *finished;          /* scratch for poll_requests */
+    size_t ntracked, cap_tracked;
+    int *done_index;
+    MPI_Status *done_status;
+
+    struct poller *pollers;
+    size_t npollers, cap_pollers;
+
+    struct chan_cmp *backlog;          /* completions waiting for ring room */
+    size_t backlog_head, backlog_len, cap_backlog;
+    int compute_has_news;
+
+    MPI_Comm *comms;
+    size_t ncomms;
+
+    int rank, size;
+    int finalized;
+};
+
+static void out_of_memory(struct keeper *k, const char *what)
+{
+    keeper_say(k, "out of memory growing the %s", what);
+    keeper_abort(k, MPI_COMM_WORLD, 1);
+}
+
+
+void keeper_say(const struct keeper *k, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "mpickpt: rank %d: %s\n", k ? k->rank : -1, msg);
+}
+
+/* --- registration and servers' helpers ------------------------------------ */
+
+void keeper_register(struct keeper *k, enum wire_op op, keeper_serve_fn fn)
+{
+    k->serve[op] = fn;
+}
+
+struct chan_cmp keeper_completion(const struct chan_sub *sub)
+{
+    return (struct chan_cmp){ .req = sub->req, .rc = MPI_SUCCESS };
+}
+
+void keeper_complete(struct keeper *k, const struct chan_cmp *cmp)
+{
+    if (k->backlog_len == 0 && chan_cmp_try_push(k->ch, cmp) == 0) {
+        k->compute_has_news = 1;
+        return;
+    }
+    /* The ring is full: keep order by queueing behind what already waits. */
+    if (k->backlog_len == k->cap_backlog) {
+        size_t old = k->cap_backlog;
+        struct chan_cmp *bigger = malloc((old ? old * 2 : 64) * sizeof *bigger);
+        if (!bigger)
+            out_of_memory(k, "completion backlog");
+        for (size_t i = 0; i < k->backlog_len; i++)
+            bigger[i] = k->backlog[(k->backlog_head + i) % old];
+        free(k->backlog);
+        k->backlog = bigger;
+        k->backlog_head = 0;
+        k->cap_backlog = old ? old * 2 : 64;
+    }
+    k->backlog[(k->backlog_head + k->backlog_len++) % k->cap_backlog] = *cmp;
+}
+
+void keeper_complete_rc(struct keeper *k, const struct chan_sub *sub, int rc)
+{
+    struct chan_cmp cmp = keeper_completion(sub);
+    cmp.rc = rc;
+    keeper_complete(k, &cmp);
+}
+
+static void flush_backlog(struct keeper *k)
+{
+    while (k->backlog_len > 0 &&
+           chan_cmp_try_push(k->ch, &k->backlog[k->backlog_head]) == 0) {
+        k->backlog_head = (k->backlog_head + 1) % k->cap_backlog;
+        k->backlog_len--;
+        k->compute_has_news = 1;
+    }
+}
+
+/* Makes room for one more tracked request in all the parallel arrays. */
+static void ensure_tracked_room(struct keeper *k)
+{
+    if (k->ntracked < k->cap_tracked)
+        return;
+    size_t cap = k->cap_tracked ? 2 * k->cap_tracked : 64;
+    MPI_Request *reqs = realloc(k->reqs, cap * sizeof *reqs);
+    if (reqs)
+        k->reqs = reqs;
+    struct tracked *tracked = realloc(k->tracked, cap * sizeof *tracked);
+    if (tracked)
+        k->tracked = tracked;
+    struct tracked *finished = realloc(k->finished, cap * sizeof *finished);
+    if (finished)
+        k->finished = finished;
+    int *index = realloc(k->done_index, cap * sizeof *index);
+    if (index)
+        k->done_index = index;
+    MPI_Status *status = realloc(k->done_status, cap * sizeof *status);
+    if (status)
+        k->done_status = status;
+    if (!reqs || !tracked || !finished || !index || !status)
+        out_of_memory(k, "request table");
+    k->cap_tracked = cap;
+}
+
+void keeper_track(struct keeper *k, MPI_Request request, uint64_t owner,
+                  keeper_done_fn done, void *ctx)
+{
+    ensure_tracked_room(k);
+    k->reqs[k->ntracked] = request;
+    k->tracked[k->ntracked] = (struct tracked){ owner, done, ctx };
+    k->ntracked++;
+}
+
+void keeper_poll_until(struct keeper *k, keeper_poll_fn poll, void *ctx)
+{
+    if (k->npollers == k->cap_pollers) {
+        size_t cap = k->cap_pollers ? 2 * k->cap_pollers : 16;
+        struct poller *bigger = realloc(k->pollers, cap * sizeof *bigger);
+        if (!bigger)
+            out_of_memory(k, "poller table");
+        k->pollers = bigger;
+        k->cap_pollers = cap;
+    }
+    k->pollers[k->npollers++] = (struct poller){ poll, ctx };
+}
+
+size_t keeper_pending_requests(const struct keeper *k)
+{
+    return k->ntracked;
+}
+
+int keeper_cancel(struct keeper *k, uint64_t owner)
+{
+    for (size_t i = 0; i < k->ntracked; i++)
+        if (k->tracked[i].owner == owner && k->reqs[i] != MPI_REQUEST_NULL) {
+            PMPI_Cancel(&k->reqs[i]);
+            return 0;
+        }
+    return -1;
+}
+
+/* Tests every tracked request once; runs the callbacks of those done and
+ * removes them (keeping the order of the rest). Returns 1 if any finished. */
+static int poll_requests(struct keeper *k)
+{
+    int outcount = 0;
+    int rc = PMPI_Testsome((int)k->ntracked, k->reqs, &outcount, k->done_index, k->done_status);
+    if (outcount == MPI_UNDEFINED || outcount == 0)
+        return 0;
+    /* MPI sets the statuses' MPI_ERROR fields only when it reports
+     * MPI_ERR_IN_STATUS; the callbacks always read them. */
+    if (rc != MPI_ERR_IN_STATUS)
+        for (int i = 0; i < outcount; i++)
+            k->done_status[i].MPI_ERROR = MPI_SUCCESS;
+    /* Callbacks may track new requests, so take the finished ones out
+     * first, compact the arrays, and only then call back. */
+    for (int i = 0; i < outcount; i++) {
+        k->finished[i] = k->tracked[k->done_index[i]];
+        k->tracked[k->done_index[i]].done = NULL;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < k->ntracked; i++) {
+        if (k->tracked[i].done == NULL)
+            continue;
+        k->tracked[kept] = k->tracked[i];
+        k->reqs[kept] = k->reqs[i];
+        kept++;
+    }
+    k->ntracked = kept;
+    /* The status array may be reused by a callback's own polling: copy. */
+    for (int i = 0; i < outcount; i++) {
+        MPI_Status status = k->done_status[i];
+        struct tracked t = k->finished[i];
+        t.done(k, t.ctx, &status);
+    }
+    return 1;
+}
+
+/* Runs every poller once, dropping those that finished. */
+static int run_pollers(struct keeper *k)
+{
+    int progressed = 0;
+    for (size_t i = 0; i < k->npollers;) {
+        struct poller p = k->pollers[i];
+        if (p.fn(k, p.ctx)) {
+            k->pollers[i] = k->pollers[--k->npollers];
+            progressed = 1;
+        } else {
+            i++;
+        }
+    }
+    return progressed;
+}
+
+/* --- communicators ---------------------------------------------------------- */
+
+MPI_Comm keeper_comm(struct keeper *k, int64_t id)
+{
+    if (id < 0 || (size_t)id >= k->ncomms)
+        return MPI_COMM_NULL;
+    return k->comms[id];
+}
+
+int keeper_comm_add(struct keeper *k, int64_t id, MPI_Comm comm)
+{
+    if (id < 0)
+        return -1;
+    if ((size_t)id >= k->ncomms) {
+        size_t n = (size_t)id + 1 > 2 * k->ncomms ? (size_t)id + 1 : 2 * k->ncomms;
+        MPI_Comm *bigger = realloc(k->comms, n * sizeof *bigger);
+        if (!bigger)
+            return -1;
+        for (size_t i = k->ncomms; i < n; i++)
+            bigger[i] = MPI_COMM_NULL;
+        k->comms = bigger;
+        k->ncomms = n;
+    }
+    if (k->comms[id] != MPI_COMM_NULL)
+        return -1;
+    /* Errors come back to the plugin as codes; they must never abort here. */
+    PMPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+    k->comms[id] = comm;
+    return 0;
+}
+
+void keeper_comm_remove(struct keeper *k, int64_t id)
+{
+    MPI_Comm comm = keeper_comm(k, id);
+    if (comm == MPI_COMM_NULL)
+        return;
+    PMPI_Comm_free(&comm);
+    k->comms[id] = MPI_COMM_NULL;
+}
+
+/* --- accessors -------------------------------------------------------------- */
+
+struct channel *keeper_channel(struct keeper *k) { return k->ch; }
+int keeper_world_rank(const struct keeper *k) { return k->rank; }
+const struct protocol_engine *keeper_protocol(const struct keeper *k) { return k->protocol; }
+void keeper_set_finalized(struct keeper *k) { k->finalized = 1; }
+
+_Noreturn void keeper_abort(struct keeper *k, MPI_Comm comm, int code)
+{
+    if (k && k->sup)
+        supervisor_flush(k->sup);
+    fflush(stdout);
+    fflush(stderr);
+    PMPI_Abort(comm, code);
+    _exit(code ? code : 1);
+}
+
+/* --- the loop ------------------------------------------------------------------ */
+
+static void serve(struct keeper *k, const struct chan_sub *sub)
+{
+    if (sub->op >= WOP_END || !k->serve[sub->op]) {
+        keeper_say(k, "protocol error: unknown operation %u from the compute process", sub->op);
+        keeper_abort(k, MPI_COMM_WORLD, 1);
+    }
+    k->serve[sub->op](k, sub);
+}
+
+/* The compute process ended before MPI_Finalize: the protocol decides. */
+static _Noreturn void compute_failed(struct keeper *k, int wstatus)
+{
+    char what[64];
+    supervisor_flush(k->sup);
+    keeper_say(k, "application %s", supervisor_describe(wstatus, what, sizeof what));
+    switch (k->protocol->on_compute_failure()) {
+    case FAILURE_END_JOB:
+        break;
+    }
+    keeper_abort(k, MPI_COMM_WORLD, 1);
+}
+
+static int has_pending_work(const struct keeper *k)
+{
+    return k->ntracked > 0 || k->npollers > 0 || k->backlog_len > 0;
+}
+
+static void run_loop(struct keeper *k)
+{
+    struct chan_doorbell *bell = &k->ch->ctl->keeper_bell;
+    while (!k->finalized) {
+        int progressed = 0;
+        struct chan_sub sub;
+        while (!k->finalized && chan_sub_pop(k->ch, &sub)) {
+            serve(k, &sub);
+            progressed = 1;
+        }
+        if (k->ntracked > 0)
+            progressed |= poll_requests(k);
+        if (k->npollers > 0)
+            progressed |= run_pollers(k);
+        flush_backlog(k);
+        if (k->compute_has_news) {
+            k->compute_has_news = 0;
+            chan_doorbell_ring(&k->ch->ctl->compute_bell);
+        }
+        int wstatus;
+        if (!k->finalized && supervisor_exited(k->sup, &wstatus))
+            compute_failed(k, wstatus);
+        if (progressed || k->finalized)
+            continue;
+        if (has_pending_work(k)) {
+            if (!k->opt->spin)
+                sched_yield();
+            continue;
+        }
+        uint32_t seen = chan_doorbell_arm(bell);
+        if (chan_sub_pending(k->ch) || supervisor_exited(k->sup, &wstatus))
+            continue;
+        chan_doorbell_wait(bell, seen);
+    }
+}
+
+static int exit_code_of(int wstatus)
+{
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    return 128 + WTERMSIG(wstatus);
+}
+
+int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_options *opt)
+{
+    struct keeper *k = calloc(1, sizeof *k);
+    if (!k) {
+        keeper_say(NULL, "out of memory");
+        return 1;
+    }
+    k->ch = ch;
+    k->sup = sup;
+    k->opt = opt;
+    k->protocol = protocol_engine(opt->cfg.protocol);
+    k->rank = -1;
+
+    int provided;
+    if (PMPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) {
+        keeper_say(k, "MPI_Init failed");
+        return 1;
+    }
+    PMPI_Comm_rank(MPI_COMM_WORLD, &k->rank);
+    PMPI_Comm_size(MPI_COMM_WORLD, &k->size);
+    MPI_Comm world, self;
+    PMPI_Comm_dup(MPI_COMM_WORLD, &world);
+    PMPI_Comm_dup(MPI_COMM_SELF, &self);
+    keeper_comm_add(k, WIRE_COMM_WORLD, world);
+    keeper_comm_add(k, WIRE_COMM_SELF, self);
+    if (opt->cfg.verbose)
+        keeper_say(k, "keeper %s, compute pid %d, protocol %s, %s while MPI is pending",
+                   opt->binding, (int)supervisor_pid(sup), k->protocol->name,
+                   opt->spin ? "spinning" : "yielding");
+
+    keeper_register_env(k);
+    keeper_register_p2p(k);
+
+    run_loop(k);
+
+    /* MPI_Finalize was served; the compute process goes on until it exits. */
+    int wstatus = supervisor_finish(sup);
+    return exit_code_of(wstatus);
+}

@@ -1,0 +1,100 @@
+/*
+ * keeper.h — the keeper of one rank: the MPI process that serves its compute
+ * process's channel (DESIGN §2, §4).
+ *
+ * The keeper's loop takes submissions in order, hands each to the server of
+ * its area (keeper_register_* below), polls the MPI requests those servers
+ * started, and pushes one completion per submission. While nothing is
+ * pending it sleeps on its doorbell; while MPI requests are pending it polls
+ * them, spinning or yielding by the waiting policy chosen at start-up.
+ *
+ * Invariants: every submission gets exactly one completion (keeper_complete),
+ * except WOP_ABORT, which ends the job; the keeper never blocks in MPI (only
+ * non-blocking PMPI calls, then polling), so it always notices its compute
+ * process dying; completions that do not fit the ring wait in a private
+ * queue, in order.
+ */
+#ifndef MPICKPT_LAUNCHER_KEEPER_H
+#define MPICKPT_LAUNCHER_KEEPER_H
+
+#include <mpi.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/channel.h"
+#include "common/config.h"
+#include "common/wire.h"
+
+struct keeper;
+
+/* Serves one submission; must eventually lead to keeper_complete(req). */
+typedef void (*keeper_serve_fn)(struct keeper *k, const struct chan_sub *sub);
+/* Called when an MPI request started by a server completes. */
+typedef void (*keeper_done_fn)(struct keeper *k, void *ctx, const MPI_Status *status);
+/* Called at every poll while a server has work that is not an MPI request
+ * (e.g. a blocking probe); returns 1 once that work is finished. */
+typedef int (*keeper_poll_fn)(struct keeper *k, void *ctx);
+
+struct keeper_options {
+    struct mk_config cfg;
+    int spin;                  /* poll MPI by spinning (else yield between polls) */
+    const char *binding;       /* where the keeper runs, for --verbose */
+};
+
+/* Registration of the areas' servers (one function per area file). */
+void keeper_register(struct keeper *k, enum wire_op op, keeper_serve_fn fn);
+void keeper_register_env(struct keeper *k);
+void keeper_register_p2p(struct keeper *k);
+
+struct supervisor;
+
+/* Runs the keeper until its compute process has exited; returns the exit
+ * status for the keeper's own exit. `ch` is the mapped channel, `sup` watches
+ * the compute process and forwards its output. MPI is initialized here. */
+int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_options *opt);
+
+/* --- for servers ------------------------------------------------------- */
+
+/* The completion record for `sub`, with rc = MPI_SUCCESS; fill and pass to
+ * keeper_complete. */
+struct chan_cmp keeper_completion(const struct chan_sub *sub);
+void keeper_complete(struct keeper *k, const struct chan_cmp *cmp);
+/* Shorthand: completes `sub` with just an error class. */
+void keeper_complete_rc(struct keeper *k, const struct chan_sub *sub, int rc);
+
+/* Polls `request` with the others; `done(k, ctx, status)` runs once it
+ * completes. `owner` is the compute request it serves (for WOP_CANCEL), or 0. */
+void keeper_track(struct keeper *k, MPI_Request request, uint64_t owner,
+                  keeper_done_fn done, void *ctx);
+/* Calls `poll(k, ctx)` at every turn of the loop until it returns 1. */
+void keeper_poll_until(struct keeper *k, keeper_poll_fn poll, void *ctx);
+/* MPI requests being tracked. */
+size_t keeper_pending_requests(const struct keeper *k);
+/* Asks MPI to cancel the request tracked for compute request `owner`;
+ * returns 0, or -1 if no such request is pending. */
+int keeper_cancel(struct keeper *k, uint64_t owner);
+
+/* The keeper's communicator for the plugin's id, or MPI_COMM_NULL. */
+MPI_Comm keeper_comm(struct keeper *k, int64_t id);
+/* Records `comm` under `id` (replacing nothing: the id must be free). */
+int keeper_comm_add(struct keeper *k, int64_t id, MPI_Comm comm);
+/* Forgets and frees the communicator `id`. */
+void keeper_comm_remove(struct keeper *k, int64_t id);
+
+struct protocol_engine;
+/* The protocol engine in force (launcher/protocol.h). */
+const struct protocol_engine *keeper_protocol(const struct keeper *k);
+/* The mapped channel (for heap access). */
+struct channel *keeper_channel(struct keeper *k);
+/* This rank in MPI_COMM_WORLD. */
+int keeper_world_rank(const struct keeper *k);
+/* Asks the loop to stop after the current turn (MPI_Finalize). */
+void keeper_set_finalized(struct keeper *k);
+/* Ends the job with `code` after forwarding the compute's pending output. */
+_Noreturn void keeper_abort(struct keeper *k, MPI_Comm comm, int code);
+/* Prints "mpickpt: rank R: <message>" on stderr (unless --quiet for
+ * progress; errors always). */
+void keeper_say(const struct keeper *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

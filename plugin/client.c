@@ -1,0 +1,189 @@
+/*
+ * client.c — the compute side of the channel (see client.h).
+ *
+ * Completion records carry the address of their request object as `req`:
+ * only this process creates ids and the keeper echoes them, so no table is
+ * needed to find the request again.
+ */
+#include "plugin/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/offset_heap.h"
+#include "plugin/request.h"
+
+/* How long a waiter polls before it sleeps on its doorbell. */
+#define POLL_BEFORE_SLEEP_NS 50000
+
+static struct channel channel = { .fd = -1 };
+static struct offset_heap heap;
+static int connected;
+static int oversubscribed;
+
+struct channel *client_channel(void)
+{
+    return &channel;
+}
+
+int client_connected(void)
+{
+    return connected;
+}
+
+/* Large freed blocks give their pages back, so a job that once sent a
+ * 1 GiB message does not keep 1 GiB of shared memory for good. */
+static void release_pages(void *ctx, uint64_t offset, uint64_t bytes)
+{
+    (void)ctx;
+    fallocate(channel.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+              (off_t)(channel.ctl->heap_offset + offset), (off_t)bytes);
+}
+
+static void decide_waiting_policy(void)
+{
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    long ranks = local ? atol(local) : 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Each rank is two processes: they all fit only with two PUs a rank. */
+    oversubscribed = ranks < 1 || cpus < 2 * ranks;
+}
+
+int client_connect(int channel_fd, int thread_level, struct client_world *world)
+{
+    int rc = chan_attach(&channel, channel_fd, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "mpickpt: cannot map the channel to the keeper (fd %d): %s\n",
+                channel_fd, strerror(-rc));
+        return -1;
+    }
+    offset_heap_init(&heap, channel.ctl->heap_size);
+    heap.release = release_pages;
+    decide_waiting_policy();
+    connected = 1;
+
+    uint64_t name_block = client_alloc(sizeof world->processor_name);
+    struct chan_sub sub = { .op = WOP_HELLO,
+                            .arg = { getpid(), WIRE_VERSION, thread_level,
+                                     (int64_t)name_block, sizeof world->processor_name } };
+    struct chan_cmp cmp = client_call(&sub);
+    world->rank = (int)cmp.val[0];
+    world->size = (int)cmp.val[1];
+    world->tag_ub = (int)cmp.val[2];
+    world->thread_level = (int)cmp.val[3];
+    snprintf(world->processor_name, sizeof world->processor_name, "%s",
+             (char *)client_ptr(name_block));
+    client_free(name_block, sizeof world->processor_name);
+    return 0;
+}
+
+/* --- heap -------------------------------------------------------------------- */
+
+static int request_arrived(void *ctx)
+{
+    (void)ctx;
+    return 1; /* one round of progress, which may have freed blocks */
+}
+
+uint64_t client_alloc(uint64_t bytes)
+{
+    for (;;) {
+        uint64_t off = offset_heap_alloc(&heap, bytes);
+        if (off != OFFSET_HEAP_NONE)
+            return off;
+        if (heap.in_use == 0)
+            return OFFSET_HEAP_NONE; /* bigger than the whole heap */
+        /* Blocks are still in use by operations under way: let them finish. */
+        client_progress();
+        if (!chan_cmp_pending(&channel))
+            client_wait_until(request_arrived, NULL);
+    }
+}
+
+void client_free(uint64_t offset, uint64_t bytes)
+{
+    offset_heap_free(&heap, offset, bytes);
+}
+
+/* --- submissions and completions ---------------------------------------------- */
+
+void client_submit(struct mk_request *r, struct chan_sub *sub)
+{
+    sub->req = (uint64_t)(uintptr_t)r;
+    r->in_flight = 1;
+    while (chan_sub_try_push(&channel, sub) != 0) {
+        /* The keeper drains the ring continuously; it only has to run. */
+        chan_doorbell_ring(&channel.ctl->keeper_bell);
+        client_progress();
+        sched_yield();
+    }
+    chan_doorbell_ring(&channel.ctl->keeper_bell);
+}
+
+void client_progress(void)
+{
+    struct chan_cmp cmp;
+    while (chan_cmp_pop(&channel, &cmp)) {
+        struct mk_request *r = (struct mk_request *)(uintptr_t)cmp.req;
+        r->cmp = cmp;
+        request_completed(r);
+    }
+}
+
+static int call_done(void *ctx)
+{
+    return !((struct mk_request *)ctx)->in_flight;
+}
+
+struct chan_cmp client_call(struct chan_sub *sub)
+{
+    struct mk_request call = { .magic = MK_REQUEST_MAGIC, .kind = MKR_CALL,
+                               .block = OFFSET_HEAP_NONE };
+    client_submit(&call, sub);
+    client_wait_until(call_done, &call);
+    return call.cmp;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+void client_wait_until(int (*done)(void *ctx), void *ctx)
+{
+    struct chan_doorbell *bell = &channel.ctl->compute_bell;
+    for (;;) {
+        client_progress();
+        if (done(ctx))
+            return;
+        /* Poll a little first: a reply often comes within microseconds,
+         * and a futex sleep and wake-up costs about as much again. */
+        int64_t deadline = now_ns() + POLL_BEFORE_SLEEP_NS;
+        while (!chan_cmp_pending(&channel) && now_ns() < deadline) {
+            if (oversubscribed)
+                sched_yield();
+            else
+                cpu_relax();
+        }
+        if (chan_cmp_pending(&channel))
+            continue;
+        uint32_t seen = chan_doorbell_arm(bell);
+        if (!chan_cmp_pending(&channel))
+            chan_doorbell_wait(bell, seen);
+    }
+}
