@@ -406,6 +406,8 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
 
     keeper_register_env(k);
     keeper_register_p2p(k);
+    keeper_register_coll(k);
+    keeper_register_comm(k);
 
     run_loop(k);
 

@@ -45,6 +45,8 @@ struct keeper_options {
 void keeper_register(struct keeper *k, enum wire_op op, keeper_serve_fn fn);
 void keeper_register_env(struct keeper *k);
 void keeper_register_p2p(struct keeper *k);
+void keeper_register_coll(struct keeper *k);
+void keeper_register_comm(struct keeper *k);
 
 struct supervisor;
 

@@ -138,18 +138,20 @@ static int all_done(void *ctx)
 }
 
 /* Retires every request (all complete); returns MPI_ERR_IN_STATUS if any
- * failed, with each status's MPI_ERROR set. */
+ * failed, with every status's MPI_ERROR set then. */
 static int retire_all(int count, MPI_Request requests[], MPI_Status statuses[])
 {
     int failed = 0;
     for (int i = 0; i < count; i++) {
         MPI_Status *st = status_at(statuses, i);
-        if (!active_request(requests[i])) {
+        int rc = MPI_SUCCESS;
+        if (active_request(requests[i]))
+            rc = retire(&requests[i], st);
+        else
             empty(st);
-            continue;
-        }
-        if (retire(&requests[i], st) != MPI_SUCCESS)
-            failed = 1;
+        if (st != MPI_STATUS_IGNORE)
+            st->MPI_ERROR = rc;
+        failed |= rc != MPI_SUCCESS;
     }
     return failed ? MPI_ERR_IN_STATUS : MPI_SUCCESS;
 }
@@ -261,8 +263,11 @@ static int finish_some(int count, MPI_Request requests[], int *outcount, int ind
         if (!r || !r->complete)
             continue;
         indices[n] = i;
-        if (retire(&requests[i], status_at(statuses, n)) != MPI_SUCCESS)
-            failed = 1;
+        MPI_Status *st = status_at(statuses, n);
+        int rc = retire(&requests[i], st);
+        if (st != MPI_STATUS_IGNORE)
+            st->MPI_ERROR = rc;
+        failed |= rc != MPI_SUCCESS;
         n++;
     }
     *outcount = n;

@@ -225,6 +225,23 @@ static bool faster_bytes(const struct darray *d, int dim, ptrdiff_t *out)
                                   : dims_bytes(d, 0, dim, out);
 }
 
+/* Gives the type of dimension `dim` (consumed) the extent of that
+ * dimension times everything faster, so the next, slower dimension can
+ * stack copies of it ("need to set the UB for block-cyclic to work" in
+ * Open MPI). */
+static int darray_resize(const struct darray *d, int dim, int rc,
+                         struct dt_type *t, struct dt_type **out)
+{
+    ptrdiff_t bytes;
+    if (rc == DT_OK && (!faster_bytes(d, dim, &bytes) ||
+                        !mul_ok(bytes, d->gsizes[dim], &bytes)))
+        rc = DT_ERR_ARG;
+    if (rc == DT_OK)
+        rc = dt_resized(t, 0, bytes, out);
+    dt_release(t);
+    return rc;
+}
+
 /* Block distribution of dimension `dim` over `nprocs` (Open MPI's block()):
  * this rank's block of consecutive indices. */
 static int darray_block(const struct darray *d, int dim, int nprocs, int rank,
@@ -235,7 +252,9 @@ static int darray_block(const struct darray *d, int dim, int nprocs, int rank,
     long long blksize = darg == DT_DISTRIBUTE_DFLT_DARG
                             ? (gsize + nprocs - 1) / nprocs : darg;
     long long mysize = gsize - blksize * rank;
+    struct dt_type *t = NULL;
     ptrdiff_t stride;
+    int rc;
     if (mysize > blksize)
         mysize = blksize;
     if (mysize < 0)
@@ -243,15 +262,16 @@ static int darray_block(const struct darray *d, int dim, int nprocs, int rank,
     *start = mysize == 0 ? 0 : blksize * rank;
     int fastest = d->order == DT_ORDER_C ? d->ndims - 1 : 0;
     if (dim == fastest)
-        return dt_contiguous((int)mysize, inner, out);
-    if (!faster_bytes(d, dim, &stride))
-        return DT_ERR_ARG;
-    return dt_hvector((int)mysize, 1, stride, inner, out);
+        rc = dt_contiguous((int)mysize, inner, &t);
+    else if (!faster_bytes(d, dim, &stride))
+        rc = DT_ERR_ARG;
+    else
+        rc = dt_hvector((int)mysize, 1, stride, inner, &t);
+    return darray_resize(d, dim, rc, t, out);
 }
 
 /* Cyclic distribution of dimension `dim` (Open MPI's cyclic()): blocks of
- * `blksize` every nprocs * blksize indices, a shorter last block, and the
- * extent of the whole dimension so the next dimension can stack it. */
+ * `blksize` every nprocs * blksize indices, then a shorter last block. */
 static int darray_cyclic(const struct darray *d, int dim, int darg,
                          struct dt_type *inner, struct dt_type **out,
                          ptrdiff_t *start)
@@ -259,15 +279,14 @@ static int darray_cyclic(const struct darray *d, int dim, int darg,
     long long nprocs = d->psizes[dim], rank = d->coords[dim];
     long long blksize = darg == DT_DISTRIBUTE_DFLT_DARG ? 1 : darg;
     long long first = rank * blksize, last = d->gsizes[dim] - 1, local = 0;
-    ptrdiff_t stride, dim_bytes;
+    ptrdiff_t stride;
     if (last >= first) {
         long long span = last - first + 1, rem = span % (nprocs * blksize);
         local = span / (nprocs * blksize) * blksize + (rem < blksize ? rem : blksize);
     }
     long long count = local / blksize, rem = local % blksize;
     *start = local == 0 ? 0 : first;
-    if (!faster_bytes(d, dim, &stride) || !mul_ok(stride, nprocs * blksize, &stride) ||
-        !faster_bytes(d, dim, &dim_bytes) || !mul_ok(dim_bytes, d->gsizes[dim], &dim_bytes))
+    if (!faster_bytes(d, dim, &stride) || !mul_ok(stride, nprocs * blksize, &stride))
         return DT_ERR_ARG;
     struct dt_type *t = NULL, *next = NULL;
     int rc = dt_hvector((int)count, (int)blksize, stride, inner, &t);
@@ -278,10 +297,7 @@ static int darray_cyclic(const struct darray *d, int dim, int darg,
         rc = dt_create_struct(2, lens, disps, types, &next);
         rc = advance(rc, &t, next);
     }
-    if (rc == DT_OK)
-        rc = dt_resized(t, 0, dim_bytes, out);
-    dt_release(t);
-    return rc;
+    return darray_resize(d, dim, rc, t, out);
 }
 
 static int darray_dim(const struct darray *d, int dim, struct dt_type *inner,
@@ -370,7 +386,9 @@ int dt_darray(int size, int rank, int ndims, const int gsizes[],
 {
     struct darray d = { ndims, gsizes, distribs, dargs, psizes, order, 0, NULL };
     struct dt_type *impl = NULL;
-    if (!oldtype || !newtype || !darray_args_ok(&d, size, rank))
+    /* Open MPI refuses an oldtype without data here (not in subarray). */
+    if (!oldtype || !newtype || oldtype->b.size == 0 ||
+        !darray_args_ok(&d, size, rank))
         return DT_ERR_ARG;
     d.ext = dti_extent(oldtype);
     int rc = darray_impl(&d, size, rank, oldtype, &impl);

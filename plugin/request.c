@@ -83,6 +83,12 @@ void request_empty_status(MPI_Status *status)
 
 void request_copy_status(const struct mk_request *r, MPI_Status *status)
 {
-    if (status != MPI_STATUS_IGNORE)
-        *status = r->status;
+    if (status == MPI_STATUS_IGNORE)
+        return;
+    /* MPI: single-completion calls leave MPI_ERROR alone; the multiple-
+     * completion calls set it themselves when they return
+     * MPI_ERR_IN_STATUS. */
+    int error = status->MPI_ERROR;
+    *status = r->status;
+    status->MPI_ERROR = error;
 }

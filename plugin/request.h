@@ -83,7 +83,8 @@ void request_free_block(struct mk_request *r);
 /* Sets `status` to MPI's empty status (source MPI_ANY_SOURCE, tag
  * MPI_ANY_TAG, error MPI_SUCCESS, count 0, not cancelled). */
 void request_empty_status(MPI_Status *status);
-/* Copies r's status to the app's `status` (which may be MPI_STATUS_IGNORE). */
+/* Copies r's status to the app's `status` (which may be MPI_STATUS_IGNORE),
+ * except its MPI_ERROR field, which MPI's single-completion calls keep. */
 void request_copy_status(const struct mk_request *r, MPI_Status *status);
 
 #endif

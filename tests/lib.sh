@@ -26,6 +26,28 @@ run_mpi() {
         "$MPIRUN" -np "$np" $extra --bind-to none "$@"
 }
 
+# The build tree's plugin and keeper, for running jobs under mpickpt.
+MPICKPT_PLUGIN="$top_builddir/plugin/.libs/libmpickpt.so"
+MPICKPT_KEEPER="$top_builddir/launcher/mpickpt-run"
+export MPICKPT_PLUGIN MPICKPT_KEEPER
+
+# run_mode MODE NP PROGRAM [ARGS...] — runs PROGRAM on NP ranks natively
+# (MODE native), under the keeper (MODE run: mpickpt-run -- PROGRAM), or with
+# only the plugin preloaded (MODE preload).
+run_mode() {
+    mode=$1; shift
+    np=$1; shift
+    case "$mode" in
+    native) run_mpi "$np" "$@" ;;
+    run) run_mpi "$np" -x MPICKPT_PLUGIN "$MPICKPT_KEEPER" -- "$@" ;;
+    preload) run_mpi "$np" -x LD_PRELOAD="$MPICKPT_PLUGIN" -x MPICKPT_KEEPER "$@" ;;
+    *) fail "unknown run mode $mode" ;;
+    esac
+}
+
+# The modes every program is checked in: MPICKPT_TEST_MODES narrows them.
+: "${MPICKPT_TEST_MODES:=native run preload}"
+
 # fail MESSAGE — reports a failed expectation and ends the test.
 fail() {
     echo "FAIL: $*" >&2

@@ -42,6 +42,10 @@ struct twin {
     bool named;
 };
 
+/* What the current check is about, for failure messages. */
+static const char *label = "";
+static struct dt_type *current;
+
 #define POOL_MAX 4096
 static struct twin pool[POOL_MAX];
 static size_t pool_n;
@@ -55,6 +59,7 @@ static struct twin keep(struct twin t)
 
 static void drain_pool(void)
 {
+    current = NULL;
     while (pool_n > 0) {
         struct twin t = pool[--pool_n];
         if (!t.named)
@@ -123,10 +128,12 @@ static struct twin tw_basic(enum basic_kind k)
 
 /* Each constructor builds the same type in both libraries; both must
  * accept it. The inputs stay owned by the pool. */
-#define BOTH(mpi_call, dt_call)                              \
-    do {                                                     \
-        assert_int_equal((mpi_call), MPI_SUCCESS);           \
-        assert_int_equal((dt_call), DT_OK);                  \
+#define BOTH(mpi_call, dt_call)                                           \
+    do {                                                                  \
+        int mpi_rc_ = (mpi_call), dt_rc_ = (dt_call);                     \
+        if (mpi_rc_ != MPI_SUCCESS || dt_rc_ != DT_OK)                    \
+            fail_msg("%s: Open MPI %d, engine %d (%s)", #dt_call, mpi_rc_, \
+                     dt_rc_, dt_strerror(dt_rc_));                        \
     } while (0)
 
 static struct twin tw_contiguous(int count, struct twin old)
@@ -257,14 +264,51 @@ static struct twin tw_darray(int size, int rank, int ndims, const int *gsizes,
 
 /* ---- comparisons with Open MPI ------------------------------------------ */
 
-/* What the current check is about, for failure messages. */
-static const char *label = "";
+
+/* Prints the constructor tree of t (from its envelope and contents), so a
+ * failure on a generated type says which type it was. */
+static void describe(struct dt_type *t, int depth)
+{
+    int ni, na, nd;
+    enum dt_combiner c;
+    enum basic_kind kind;
+    dt_get_envelope(t, &ni, &na, &nd, &c);
+    if (dt_named_kind(t, &kind)) {
+        print_message("%*s%s\n", 2 * depth, "", basic_kind_name(kind));
+        return;
+    }
+    int *ints = calloc((size_t)ni + 1, sizeof *ints);
+    ptrdiff_t *addrs = calloc((size_t)na + 1, sizeof *addrs);
+    struct dt_type **types = calloc((size_t)nd + 1, sizeof *types);
+    assert_true(ints && addrs && types);
+    dt_get_contents(t, ni, na, nd, ints, addrs, types);
+    print_message("%*scombiner %d ints", 2 * depth, "", (int)c);
+    for (int i = 0; i < ni; i++)
+        print_message(" %d", ints[i]);
+    print_message(" addrs");
+    for (int i = 0; i < na; i++)
+        print_message(" %td", addrs[i]);
+    print_message("  (lb %td extent %td size %zu)\n", dt_lb(t), dt_extent(t), dt_size(t));
+    for (int i = 0; i < nd; i++) {
+        describe(types[i], depth + 1);
+        dt_release(types[i]);
+    }
+    free(ints), free(addrs), free(types);
+}
+
+static void mismatch(void)
+{
+    if (current)
+        describe(current, 1);
+}
 
 static void same(long long engine, long long open_mpi, const char *what, int count)
 {
-    if (engine != open_mpi)
+    if (engine != open_mpi) {
+        mismatch();
         fail_msg("%s: %s (count %d): engine %lld, Open MPI %lld", label, what,
                  count, engine, open_mpi);
+    }
 }
 
 static void same_bytes(const void *engine, const void *open_mpi, size_t n,
@@ -272,9 +316,11 @@ static void same_bytes(const void *engine, const void *open_mpi, size_t n,
 {
     const unsigned char *e = engine, *o = open_mpi;
     for (size_t i = 0; i < n; i++)
-        if (e[i] != o[i])
+        if (e[i] != o[i]) {
+            mismatch();
             fail_msg("%s: %s (count %d): byte %zu of %zu: engine %d, Open MPI %d",
                      label, what, count, i, n, e[i], o[i]);
+        }
 }
 
 static void expect_same_bounds(struct twin t)
@@ -486,10 +532,24 @@ static void expect_same_envelope(struct twin t)
         expect_same_contents(t, ni, na, nd);
 }
 
-/* Everything this file compares, for one type. */
+/* Open MPI 4.1 flaw: when a type's data is one block and a later member
+ * of size 0 moves its bounds, Open MPI keeps the type flagged gap-free and
+ * packs count > 1 instances back to back from true_lb, ignoring the extent.
+ * The engine follows MPI (instance i at i * extent), so for such types
+ * Open MPI is no reference beyond one instance. */
+static bool open_mpi_ignores_extent(struct twin t, int count, struct span src,
+                                    const unsigned char *reference)
+{
+    size_t total = (size_t)count * dt_size(t.dt);
+    return count > 1 && (ptrdiff_t)dt_size(t.dt) != dt_extent(t.dt) &&
+           memcmp(reference, src.mem + src.origin + dt_true_lb(t.dt), total) == 0;
+}
+
+/* Everything this file compares, for 1..3 instances of a type. */
 static void check_twin(struct twin t, const char *what)
 {
     label = what;
+    current = t.dt;
     expect_same_bounds(t);
     expect_same_envelope(t);
     assert_int_equal(MPI_Type_commit(&t.mpi), MPI_SUCCESS);
@@ -499,8 +559,13 @@ static void check_twin(struct twin t, const char *what)
         int bytes;
         fill(src.mem, src.len, (unsigned)count);
         unsigned char *reference = mpi_pack(t, count, src, &bytes);
-        expect_same_pack(t, count, src, reference, bytes);
-        expect_same_unpack(t, count, reference, bytes);
+        if (open_mpi_ignores_extent(t, count, src, reference)) {
+            assert_int_equal(dt_pack(t.dt, (size_t)count, src.mem + src.origin,
+                                     reference, (size_t)bytes), DT_OK);
+        } else {
+            expect_same_pack(t, count, src, reference, bytes);
+            expect_same_unpack(t, count, reference, bytes);
+        }
         expect_ranges_reassemble(t, count, src, reference, (unsigned)count * 7u);
         expect_same_elements(t, count);
         free(reference);
@@ -800,8 +865,16 @@ static void test_empty_types_match_open_mpi(void **state)
 {
     (void)state;
     struct twin e = tw_contiguous(0, tw_basic(BASIC_INT));
-    check_twin(tw_members(2, (MPI_Aint[]){ 0, 100 }, (struct twin[]){ tw_basic(BASIC_INT), e }),
-               "{int@0, empty@100}: empty members move bounds");
+    struct twin far = tw_members(2, (MPI_Aint[]){ 0, 100 },
+                                 (struct twin[]){ tw_basic(BASIC_INT), e });
+    check_twin(far, "{int@0, empty@100}: empty members move bounds");
+    /* Open MPI packs a second instance from offset 4 (see
+     * open_mpi_ignores_extent); MPI puts it at the extent, 100. */
+    int two[26] = { 0 }, packed[2];
+    two[0] = 7;
+    two[25] = 9;
+    assert_int_equal(dt_pack(far.dt, 2, two, packed, sizeof packed), DT_OK);
+    assert_int_equal(packed[0] * 10 + packed[1], 7 * 10 + 9);
     check_twin(tw_members(2, (MPI_Aint[]){ -100, 0 }, (struct twin[]){ e, tw_basic(BASIC_INT) }),
                "{empty@-100, int@0}");
     struct twin re = tw_resized(e, 4, 8);
@@ -880,6 +953,8 @@ static struct twin random_darray(unsigned *seed, struct twin old)
             darg[k] = (g[k] + p[k] - 1) / p[k] + pick(seed, 0, 2);
     }
     int size = p[0] * p[1];
+    if (dt_size(old.dt) == 0) /* both libraries reject darrays of no data */
+        old = tw_basic(BASIC_INT);
     return tw_darray(size, pick(seed, 0, size - 1), 2, g, dist, darg, p,
                      pick(seed, 0, 1), old);
 }

@@ -1,0 +1,1 @@
+/* plugin/api_attr.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/api_coll.c — being written (placeholder). */

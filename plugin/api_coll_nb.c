@@ -1,0 +1,1 @@
+/* plugin/api_coll_nb.c — being written (placeholder). */

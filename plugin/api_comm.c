@@ -1,0 +1,1 @@
+/* plugin/api_comm.c — being written (placeholder). */

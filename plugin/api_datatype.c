@@ -1,0 +1,1 @@
+/* plugin/api_datatype.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/api_errhandler.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/api_group.c — being written (placeholder). */

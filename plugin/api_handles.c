@@ -1,0 +1,1 @@
+/* plugin/api_handles.c — being written (placeholder). */

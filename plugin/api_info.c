@@ -1,0 +1,1 @@
+/* plugin/api_info.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/api_op.c — being written (placeholder). */

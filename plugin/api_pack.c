@@ -1,0 +1,1 @@
+/* plugin/api_pack.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/api_topo.c — being written (placeholder). */

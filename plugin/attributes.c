@@ -1,0 +1,1 @@
+/* plugin/attributes.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/attributes.h — being written (placeholder). */

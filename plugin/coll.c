@@ -1,0 +1,1 @@
+/* plugin/coll.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/coll.h — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/group.c — being written (placeholder). */

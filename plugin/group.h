@@ -1,0 +1,1 @@
+/* plugin/group.h — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/info.c — being written (placeholder). */

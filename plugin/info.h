@@ -1,0 +1,1 @@
+/* plugin/info.h — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/ops.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/ops.h — being written (placeholder). */

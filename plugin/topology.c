@@ -1,0 +1,1 @@
+/* plugin/topology.c — being written (placeholder). */

@@ -1,0 +1,1 @@
+/* plugin/topology.h — being written (placeholder). */
