@@ -1,7 +1,7 @@
 /*
  * api_init.c — MPI's environment calls in the compute process: MPI_Init,
  * MPI_Init_thread, MPI_Finalize, MPI_Abort, the thread-level and state
- * queries, timers, and version and error-text calls.
+ * queries, timers and versions.
  *
  * MPI_Init connects to the keeper: through the channel mpickpt-run created
  * (MPICKPT_CHANNEL_FD), or, when the app was started with only the plugin
@@ -135,19 +135,5 @@ int MPI_Get_library_version(char *version, int *resultlen)
     snprintf(version, MPI_MAX_LIBRARY_VERSION_STRING, "mpickpt %s over %.*s",
              PACKAGE_VERSION, len, ompi);
     *resultlen = (int)strlen(version);
-    return MPI_SUCCESS;
-}
-
-int MPI_Error_string(int errorcode, char *string, int *resultlen)
-{
-    snprintf(string, MPI_MAX_ERROR_STRING, "%s", mk_error_text(errorcode));
-    *resultlen = (int)strlen(string);
-    return MPI_SUCCESS;
-}
-
-int MPI_Error_class(int errorcode, int *errorclass)
-{
-    /* No user-defined error codes exist here, so every code is a class. */
-    *errorclass = errorcode;
     return MPI_SUCCESS;
 }

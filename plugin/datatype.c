@@ -374,15 +374,14 @@ struct dt_block dti_block(const struct dt_type *t, int i)
 }
 
 /* Open MPI returns its empty type, ignoring the blocks, when the inner type
- * of contiguous or (h)indexed(_block) has no data. */
+ * of contiguous, indexed or hindexed has no data (not for the _block
+ * variants nor vectors, whose empty blocks still move the bounds). */
 static bool empty_by_inner(const struct dt_type *t)
 {
     switch (t->combiner) {
     case DT_COMBINER_CONTIGUOUS:
     case DT_COMBINER_INDEXED:
     case DT_COMBINER_HINDEXED:
-    case DT_COMBINER_INDEXED_BLOCK:
-    case DT_COMBINER_HINDEXED_BLOCK:
         return t->types[0]->b.size == 0;
     default:
         return false;

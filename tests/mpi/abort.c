@@ -30,8 +30,8 @@ int main(int argc, char **argv)
         fflush(stdout);
         MPI_Abort(MPI_COMM_WORLD, ABORT_CODE);
     } else {
-        CHECK_MPI(MPI_Recv(&never, 1, MPI_INT, MPI_ANY_SOURCE, 0, MPI_COMM_WORLD,
-                           MPI_STATUS_IGNORE));
+        CHECK_MPI(MPI_Recv(&never, 1, MPI_INT, MPI_ANY_SOURCE, 0,
+                           MPI_COMM_WORLD, MPI_STATUS_IGNORE));
     }
 
     /* Not reached: MPI_Abort does not return and the receive never

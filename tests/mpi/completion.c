@@ -36,7 +36,8 @@ static int rank, size, left, right;
 
 static int payload(int src, int tag, size_t i)
 {
-    uint32_t v = (uint32_t)src * 1000003u + (uint32_t)tag * 7919u + (uint32_t)i;
+    uint32_t v =
+        (uint32_t)src * 1000003u + (uint32_t)tag * 7919u + (uint32_t)i;
     return (int)(v & 0x7fffffffu);
 }
 
@@ -46,13 +47,13 @@ static int payload(int src, int tag, size_t i)
  * MPI_REQUEST_NULL entries at the even ones. */
 struct round {
     MPI_Comm comm;
-    int nrecv;           /* 2 * size + 1 */
+    int nrecv; /* 2 * size + 1 */
     MPI_Request *recv;
-    MPI_Status *status;  /* one per entry of recv */
-    int *done;           /* how often each index of recv was reported */
+    MPI_Status *status; /* one per entry of recv */
+    int *done; /* how often each index of recv was reported */
     int (*rbuf)[MAXLEN]; /* one slot per source */
     int sbuf[MAXLEN];
-    MPI_Request *send;   /* one per destination */
+    MPI_Request *send; /* one per destination */
 };
 
 static int msg_len(int src)
@@ -98,8 +99,8 @@ static void round_open(struct round *r)
     }
     for (int src = 0; src < size; src++) {
         memset(r->rbuf[src], 0xff, sizeof r->rbuf[src]);
-        CHECK_MPI(MPI_Irecv(r->rbuf[src], MAXLEN, MPI_INT, src, msg_tag(src), r->comm,
-                            &r->recv[recv_index(src)]));
+        CHECK_MPI(MPI_Irecv(r->rbuf[src], MAXLEN, MPI_INT, src, msg_tag(src),
+                            r->comm, &r->recv[recv_index(src)]));
     }
 }
 
@@ -108,35 +109,37 @@ static void round_send(struct round *r)
     for (int i = 0; i < msg_len(rank); i++)
         r->sbuf[i] = payload(rank, msg_tag(rank), (size_t)i);
     for (int dst = 0; dst < size; dst++)
-        CHECK_MPI(MPI_Isend(r->sbuf, msg_len(rank), MPI_INT, dst, msg_tag(rank), r->comm,
-                            &r->send[dst]));
+        CHECK_MPI(MPI_Isend(r->sbuf, msg_len(rank), MPI_INT, dst,
+                            msg_tag(rank), r->comm, &r->send[dst]));
 }
 
 /* Records that index i was reported complete by `what`, and checks the
  * request was nulled and, unless st is NULL, the status it came with. */
-static void round_completed(struct round *r, int i, const MPI_Status *st, int multi,
-                            const char *what)
+static void round_completed(struct round *r, int i, const MPI_Status *st,
+                            int multi, const char *what)
 {
     CHECK(i >= 0 && i < r->nrecv, "%s reported index %d", what, i);
     if (i < 0 || i >= r->nrecv)
         return;
     r->done[i]++;
     CHECK(i % 2 == 1, "%s reported the MPI_REQUEST_NULL entry %d", what, i);
-    CHECK(r->recv[i] == MPI_REQUEST_NULL, "%s left request %d allocated", what, i);
+    CHECK(r->recv[i] == MPI_REQUEST_NULL, "%s left request %d allocated", what,
+          i);
     if (i % 2 == 1 && st != NULL) {
         int src = i / 2, count = -1;
         CHECK(st->MPI_SOURCE == src && st->MPI_TAG == msg_tag(src),
-              "%s: index %d has envelope %d/%d, expected %d/%d", what, i, st->MPI_SOURCE,
-              st->MPI_TAG, src, msg_tag(src));
+              "%s: index %d has envelope %d/%d, expected %d/%d", what, i,
+              st->MPI_SOURCE, st->MPI_TAG, src, msg_tag(src));
         CHECK_MPI(MPI_Get_count(st, MPI_INT, &count));
-        CHECK(count == msg_len(src), "%s: index %d has %d ints, expected %d", what, i,
-              count, msg_len(src));
+        CHECK(count == msg_len(src), "%s: index %d has %d ints, expected %d",
+              what, i, count, msg_len(src));
         if (multi)
-            CHECK(st->MPI_ERROR == MPI_SUCCESS || st->MPI_ERROR == ERROR_SENTINEL,
+            CHECK(st->MPI_ERROR == MPI_SUCCESS ||
+                      st->MPI_ERROR == ERROR_SENTINEL,
                   "%s: index %d has MPI_ERROR %d", what, i, st->MPI_ERROR);
         else
-            CHECK(st->MPI_ERROR == ERROR_SENTINEL, "%s: MPI_ERROR overwritten with %d",
-                  what, st->MPI_ERROR);
+            CHECK(st->MPI_ERROR == ERROR_SENTINEL,
+                  "%s: MPI_ERROR overwritten with %d", what, st->MPI_ERROR);
     }
 }
 
@@ -145,14 +148,18 @@ static void round_completed(struct round *r, int i, const MPI_Status *st, int mu
 static void round_close(struct round *r, const char *what)
 {
     for (int i = 0; i < r->nrecv; i++) {
-        CHECK(r->done[i] == i % 2, "%s: index %d reported %d times", what, i, r->done[i]);
-        CHECK(r->recv[i] == MPI_REQUEST_NULL, "%s: request %d still allocated", what, i);
+        CHECK(r->done[i] == i % 2, "%s: index %d reported %d times", what, i,
+              r->done[i]);
+        CHECK(r->recv[i] == MPI_REQUEST_NULL, "%s: request %d still allocated",
+              what, i);
     }
     for (int src = 0; src < size; src++)
         for (int k = 0; k < MAXLEN; k++) {
-            int expected = k < msg_len(src) ? payload(src, msg_tag(src), (size_t)k) : -1;
-            CHECK(r->rbuf[src][k] == expected, "%s: from %d, int %d is %d, expected %d",
-                  what, src, k, r->rbuf[src][k], expected);
+            int expected =
+                k < msg_len(src) ? payload(src, msg_tag(src), (size_t)k) : -1;
+            CHECK(r->rbuf[src][k] == expected,
+                  "%s: from %d, int %d is %d, expected %d", what, src, k,
+                  r->rbuf[src][k], expected);
         }
     CHECK_MPI(MPI_Waitall(size, r->send, MPI_STATUSES_IGNORE));
     CHECK_MPI(MPI_Comm_free(&r->comm));
@@ -169,7 +176,8 @@ static void check_empty_status(const MPI_Status *st, const char *what)
 {
     int count = -1;
     CHECK(st->MPI_SOURCE == MPI_ANY_SOURCE && st->MPI_TAG == MPI_ANY_TAG,
-          "%s: envelope %d/%d in an empty status", what, st->MPI_SOURCE, st->MPI_TAG);
+          "%s: envelope %d/%d in an empty status", what, st->MPI_SOURCE,
+          st->MPI_TAG);
     CHECK_MPI(MPI_Get_count(st, MPI_INT, &count));
     CHECK(count == 0, "%s: count %d in an empty status", what, count);
 }
@@ -216,10 +224,12 @@ static void test_waitall_with_null_entries(void)
         struct round r;
         round_open(&r);
         round_send(&r);
-        CHECK_MPI(MPI_Waitall(r.nrecv, r.recv, ignore ? MPI_STATUSES_IGNORE : r.status));
+        CHECK_MPI(MPI_Waitall(r.nrecv, r.recv,
+                              ignore ? MPI_STATUSES_IGNORE : r.status));
         for (int i = 0; i < r.nrecv; i++) {
             if (i % 2 == 1)
-                round_completed(&r, i, ignore ? NULL : &r.status[i], 1, "MPI_Waitall");
+                round_completed(&r, i, ignore ? NULL : &r.status[i], 1,
+                                "MPI_Waitall");
             else if (!ignore)
                 check_empty_status(&r.status[i], "MPI_Waitall null entry");
         }
@@ -233,7 +243,8 @@ static void test_waitall_with_null_entries(void)
 static void test_testall_false_until_all_complete(void)
 {
     MPI_Comm comm;
-    int self_val = payload(rank, 1, 0), self_in = -1, late_val = payload(rank, 2, 0);
+    int self_val = payload(rank, 1, 0), self_in = -1,
+        late_val = payload(rank, 2, 0);
     int late_in = -1, flag = -1;
     MPI_Request req[3];
     MPI_Status st[3];
@@ -246,7 +257,8 @@ static void test_testall_false_until_all_complete(void)
     CHECK_MPI(MPI_Testall(3, req, &flag, st));
     CHECK(!flag, "MPI_Testall complete before the last message was sent");
     for (int i = 0; i < 3; i++)
-        CHECK(req[i] != MPI_REQUEST_NULL, "unsuccessful MPI_Testall freed request %d", i);
+        CHECK(req[i] != MPI_REQUEST_NULL,
+              "unsuccessful MPI_Testall freed request %d", i);
 
     CHECK_MPI(MPI_Barrier(comm));
     CHECK_MPI(MPI_Send(&late_val, 1, MPI_INT, right, 2, comm));
@@ -254,13 +266,16 @@ static void test_testall_false_until_all_complete(void)
     for (flag = 0; !flag;)
         CHECK_MPI(MPI_Testall(3, req, &flag, st));
     for (int i = 0; i < 3; i++)
-        CHECK(req[i] == MPI_REQUEST_NULL, "MPI_Testall left request %d allocated", i);
-    CHECK(st[0].MPI_SOURCE == left && st[0].MPI_TAG == 2 && late_in == payload(left, 2, 0),
-          "MPI_Testall: late message %d/%d value %d", st[0].MPI_SOURCE, st[0].MPI_TAG,
-          late_in);
-    CHECK(st[1].MPI_SOURCE == rank && st[1].MPI_TAG == 1 && self_in == self_val,
-          "MPI_Testall: self message %d/%d value %d", st[1].MPI_SOURCE, st[1].MPI_TAG,
-          self_in);
+        CHECK(req[i] == MPI_REQUEST_NULL,
+              "MPI_Testall left request %d allocated", i);
+    CHECK(st[0].MPI_SOURCE == left && st[0].MPI_TAG == 2 &&
+              late_in == payload(left, 2, 0),
+          "MPI_Testall: late message %d/%d value %d", st[0].MPI_SOURCE,
+          st[0].MPI_TAG, late_in);
+    CHECK(st[1].MPI_SOURCE == rank && st[1].MPI_TAG == 1 &&
+              self_in == self_val,
+          "MPI_Testall: self message %d/%d value %d", st[1].MPI_SOURCE,
+          st[1].MPI_TAG, self_in);
     CHECK_MPI(MPI_Comm_free(&comm));
 }
 
@@ -281,7 +296,8 @@ static void test_waitany_reports_each_index_once(void)
             break;
         round_completed(&r, index, &st, 0, "MPI_Waitany");
     }
-    CHECK(index == MPI_UNDEFINED, "MPI_Waitany reported more than %d completions", size);
+    CHECK(index == MPI_UNDEFINED,
+          "MPI_Waitany reported more than %d completions", size);
     check_empty_status(&st, "MPI_Waitany on null requests");
     round_close(&r, "MPI_Waitany");
 }
@@ -301,14 +317,16 @@ static void test_testany_reports_each_index_once(void)
     CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
     round_send(&r);
     for (;;) {
-        CHECK_MPI(MPI_Testany(r.nrecv, r.recv, &index, &flag, MPI_STATUS_IGNORE));
+        CHECK_MPI(
+            MPI_Testany(r.nrecv, r.recv, &index, &flag, MPI_STATUS_IGNORE));
         if (!flag)
             continue;
         if (index == MPI_UNDEFINED || ++found > size)
             break;
         round_completed(&r, index, NULL, 0, "MPI_Testany");
     }
-    CHECK(index == MPI_UNDEFINED, "MPI_Testany reported more than %d completions", size);
+    CHECK(index == MPI_UNDEFINED,
+          "MPI_Testany reported more than %d completions", size);
     round_close(&r, "MPI_Testany");
 }
 
@@ -330,8 +348,10 @@ static void drain_some(int use_test, int ignore)
 
     if (use_test) {
         /* Nobody has sent yet: nothing can be complete. */
-        CHECK_MPI(MPI_Testsome(r.nrecv, r.recv, &outcount, indices, MPI_STATUSES_IGNORE));
-        CHECK(outcount == 0, "MPI_Testsome before any send: outcount %d", outcount);
+        CHECK_MPI(MPI_Testsome(r.nrecv, r.recv, &outcount, indices,
+                               MPI_STATUSES_IGNORE));
+        CHECK(outcount == 0, "MPI_Testsome before any send: outcount %d",
+              outcount);
         CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
     }
     round_send(&r);
@@ -346,13 +366,15 @@ static void drain_some(int use_test, int ignore)
                                    ignore ? MPI_STATUSES_IGNORE : st));
         if (outcount == MPI_UNDEFINED)
             break;
-        CHECK(outcount >= 0 && outcount <= r.nrecv, "%s: outcount %d", what, outcount);
+        CHECK(outcount >= 0 && outcount <= r.nrecv, "%s: outcount %d", what,
+              outcount);
         CHECK(use_test || outcount > 0, "MPI_Waitsome returned outcount 0");
         for (int k = 0; k < outcount && k < r.nrecv; k++)
             round_completed(&r, indices[k], ignore ? NULL : &st[k], 1, what);
         found += outcount;
     }
-    CHECK(outcount == MPI_UNDEFINED, "%s reported more than %d completions", what, size);
+    CHECK(outcount == MPI_UNDEFINED, "%s reported more than %d completions",
+          what, size);
     round_close(&r, what);
     free(indices);
     free(st);
@@ -373,7 +395,8 @@ static void test_testsome_reports_each_index_once(void)
 /* Arrays holding nothing but MPI_REQUEST_NULL. */
 static void test_all_null_arrays(void)
 {
-    MPI_Request req[3] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+    MPI_Request req[3] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL,
+                          MPI_REQUEST_NULL};
     MPI_Status st[3];
     int index = 0, flag = -1, outcount = 0, indices[3];
 
@@ -381,24 +404,28 @@ static void test_all_null_arrays(void)
     for (int i = 0; i < 3; i++)
         check_empty_status(&st[i], "MPI_Waitall on null requests");
     CHECK_MPI(MPI_Waitany(3, req, &index, MPI_STATUS_IGNORE));
-    CHECK(index == MPI_UNDEFINED, "MPI_Waitany on null requests: index %d", index);
+    CHECK(index == MPI_UNDEFINED, "MPI_Waitany on null requests: index %d",
+          index);
     CHECK_MPI(MPI_Waitsome(3, req, &outcount, indices, MPI_STATUSES_IGNORE));
-    CHECK(outcount == MPI_UNDEFINED, "MPI_Waitsome on null requests: outcount %d", outcount);
+    CHECK(outcount == MPI_UNDEFINED,
+          "MPI_Waitsome on null requests: outcount %d", outcount);
     CHECK_MPI(MPI_Testall(3, req, &flag, MPI_STATUSES_IGNORE));
     CHECK(flag, "MPI_Testall on null requests not complete");
     index = 0;
     flag = -1;
     CHECK_MPI(MPI_Testany(3, req, &index, &flag, st));
-    CHECK(flag && index == MPI_UNDEFINED, "MPI_Testany on null requests: flag %d, index %d",
-          flag, index);
+    CHECK(flag && index == MPI_UNDEFINED,
+          "MPI_Testany on null requests: flag %d, index %d", flag, index);
     check_empty_status(&st[0], "MPI_Testany on null requests");
     outcount = 0;
     CHECK_MPI(MPI_Testsome(3, req, &outcount, indices, st));
-    CHECK(outcount == MPI_UNDEFINED, "MPI_Testsome on null requests: outcount %d", outcount);
+    CHECK(outcount == MPI_UNDEFINED,
+          "MPI_Testsome on null requests: outcount %d", outcount);
     /* Zero-length arrays are legal too. */
     CHECK_MPI(MPI_Waitall(0, NULL, MPI_STATUSES_IGNORE));
     CHECK_MPI(MPI_Waitany(0, NULL, &index, MPI_STATUS_IGNORE));
-    CHECK(index == MPI_UNDEFINED, "MPI_Waitany on no requests: index %d", index);
+    CHECK(index == MPI_UNDEFINED, "MPI_Waitany on no requests: index %d",
+          index);
 }
 
 int main(int argc, char **argv)

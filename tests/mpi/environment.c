@@ -72,12 +72,15 @@ static void test_thread_level(int required, int provided)
           "thread levels are not ordered");
     CHECK(is_valid_level(provided), "MPI_Init_thread provided %d", provided);
     if (required != MPI_THREAD_MULTIPLE)
-        CHECK(provided >= required, "required level %d, provided %d", required, provided);
+        CHECK(provided >= required, "required level %d, provided %d", required,
+              provided);
     CHECK_MPI(MPI_Query_thread(&queried));
-    CHECK(queried == provided, "MPI_Query_thread %d, MPI_Init_thread provided %d",
-          queried, provided);
+    CHECK(queried == provided,
+          "MPI_Query_thread %d, MPI_Init_thread provided %d", queried,
+          provided);
     CHECK_MPI(MPI_Is_thread_main(&is_main));
-    CHECK(is_main, "MPI_Is_thread_main false on the thread that initialized MPI");
+    CHECK(is_main,
+          "MPI_Is_thread_main false on the thread that initialized MPI");
 }
 
 static void *ask_is_thread_main(void *out)
@@ -100,7 +103,8 @@ static void test_is_thread_main_other_thread(int provided)
     CHECK(pthread_create(&thread, NULL, ask_is_thread_main, &answer) == 0,
           "pthread_create failed");
     CHECK(pthread_join(thread, NULL) == 0, "pthread_join failed");
-    CHECK(answer == 0, "MPI_Is_thread_main answered %d on a second thread", answer);
+    CHECK(answer == 0, "MPI_Is_thread_main answered %d on a second thread",
+          answer);
 }
 
 /* A thread's share of test_concurrent_threads: ring shifts on its own
@@ -121,8 +125,8 @@ static void *shift_ring(void *arg)
         MPI_Status st;
         for (int i = 0; i < 4; i++)
             sval[i] = (rank * 1000 + round * 10 + i) * 2 + s->id;
-        if (MPI_Sendrecv(sval, 4, MPI_INT, right, round, rval, 4, MPI_INT, left, round,
-                         s->comm, &st) != MPI_SUCCESS)
+        if (MPI_Sendrecv(sval, 4, MPI_INT, right, round, rval, 4, MPI_INT,
+                         left, round, s->comm, &st) != MPI_SUCCESS)
             s->errors++;
         for (int i = 0; i < 4; i++)
             s->errors += rval[i] != (left * 1000 + round * 10 + i) * 2 + s->id;
@@ -166,9 +170,11 @@ static void test_wtime(void)
         CHECK(now >= prev, "MPI_Wtime went back from %.9f to %.9f", prev, now);
         prev = now;
     }
-    CHECK_MPI(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_WTIME_IS_GLOBAL, &is_global, &flag));
+    CHECK_MPI(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_WTIME_IS_GLOBAL,
+                                &is_global, &flag));
     if (flag)
-        CHECK(*is_global == 0 || *is_global == 1, "MPI_WTIME_IS_GLOBAL is %d", *is_global);
+        CHECK(*is_global == 0 || *is_global == 1, "MPI_WTIME_IS_GLOBAL is %d",
+              *is_global);
 }
 
 static void test_processor_name(void)
@@ -181,9 +187,10 @@ static void test_processor_name(void)
     memset(name, 'x', sizeof name - 1);
     name[sizeof name - 1] = '\0';
     CHECK_MPI(MPI_Get_processor_name(name, &len));
-    CHECK(len > 0 && len < MPI_MAX_PROCESSOR_NAME, "processor name length %d", len);
-    CHECK((size_t)len == strlen(name), "processor name length %d, strlen %zu", len,
-          strlen(name));
+    CHECK(len > 0 && len < MPI_MAX_PROCESSOR_NAME, "processor name length %d",
+          len);
+    CHECK((size_t)len == strlen(name), "processor name length %d, strlen %zu",
+          len, strlen(name));
 }
 
 static void test_versions(void)
@@ -192,17 +199,17 @@ static void test_versions(void)
     int version = -1, subversion = -1, len = -1;
 
     CHECK_MPI(MPI_Get_version(&version, &subversion));
-    CHECK(version == 3 && subversion == 1, "MPI_Get_version %d.%d, expected 3.1", version,
-          subversion);
+    CHECK(version == 3 && subversion == 1,
+          "MPI_Get_version %d.%d, expected 3.1", version, subversion);
     CHECK(version == MPI_VERSION && subversion == MPI_SUBVERSION,
-          "MPI_Get_version %d.%d, mpi.h says %d.%d", version, subversion, MPI_VERSION,
-          MPI_SUBVERSION);
+          "MPI_Get_version %d.%d, mpi.h says %d.%d", version, subversion,
+          MPI_VERSION, MPI_SUBVERSION);
 
     memset(lib, 'x', sizeof lib - 1);
     lib[sizeof lib - 1] = '\0';
     CHECK_MPI(MPI_Get_library_version(lib, &len));
-    CHECK(len > 0 && len < MPI_MAX_LIBRARY_VERSION_STRING, "library version length %d",
-          len);
+    CHECK(len > 0 && len < MPI_MAX_LIBRARY_VERSION_STRING,
+          "library version length %d", len);
     /* The standard means resultlen == strlen; Open MPI 4.1 counts the
      * terminating NUL as well (open-mpi/ompi#14411), so both are accepted. */
     CHECK((size_t)len == strlen(lib) || (size_t)len == strlen(lib) + 1,
@@ -218,9 +225,10 @@ static void check_error_string(int code, const char *what)
     memset(text, 'x', sizeof text - 1);
     text[sizeof text - 1] = '\0';
     CHECK_MPI(MPI_Error_string(code, text, &len));
-    CHECK(len > 0 && len < MPI_MAX_ERROR_STRING, "%s: error string length %d", what, len);
-    CHECK((size_t)len == strlen(text), "%s: error string length %d, strlen %zu", what,
-          len, strlen(text));
+    CHECK(len > 0 && len < MPI_MAX_ERROR_STRING, "%s: error string length %d",
+          what, len);
+    CHECK((size_t)len == strlen(text),
+          "%s: error string length %d, strlen %zu", what, len, strlen(text));
 }
 
 /* The class an error code belongs to. */
@@ -238,9 +246,12 @@ static void test_predefined_error_classes(void)
         int code;
         const char *name;
     } codes[] = {
-        {MPI_SUCCESS, "MPI_SUCCESS"}, {MPI_ERR_COMM, "MPI_ERR_COMM"},
-        {MPI_ERR_TAG, "MPI_ERR_TAG"}, {MPI_ERR_RANK, "MPI_ERR_RANK"},
-        {MPI_ERR_TRUNCATE, "MPI_ERR_TRUNCATE"}, {MPI_ERR_OTHER, "MPI_ERR_OTHER"},
+        {MPI_SUCCESS, "MPI_SUCCESS"},
+        {MPI_ERR_COMM, "MPI_ERR_COMM"},
+        {MPI_ERR_TAG, "MPI_ERR_TAG"},
+        {MPI_ERR_RANK, "MPI_ERR_RANK"},
+        {MPI_ERR_TRUNCATE, "MPI_ERR_TRUNCATE"},
+        {MPI_ERR_OTHER, "MPI_ERR_OTHER"},
     };
     char success[MPI_MAX_ERROR_STRING], comm[MPI_MAX_ERROR_STRING];
     int len;
@@ -248,14 +259,16 @@ static void test_predefined_error_classes(void)
     CHECK(MPI_SUCCESS == 0, "MPI_SUCCESS is %d", MPI_SUCCESS);
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         int cls = error_class(codes[i].code);
-        CHECK(cls == codes[i].code, "MPI_Error_class(%s) = %d", codes[i].name, cls);
+        CHECK(cls == codes[i].code, "MPI_Error_class(%s) = %d", codes[i].name,
+              cls);
         CHECK(codes[i].code <= MPI_ERR_LASTCODE, "%s above MPI_ERR_LASTCODE",
               codes[i].name);
         check_error_string(codes[i].code, codes[i].name);
     }
     CHECK_MPI(MPI_Error_string(MPI_SUCCESS, success, &len));
     CHECK_MPI(MPI_Error_string(MPI_ERR_COMM, comm, &len));
-    CHECK(strcmp(success, comm) != 0, "MPI_SUCCESS and MPI_ERR_COMM share a description");
+    CHECK(strcmp(success, comm) != 0,
+          "MPI_SUCCESS and MPI_ERR_COMM share a description");
 }
 
 /* With MPI_ERRORS_RETURN, erroneous calls return a code of the matching
@@ -278,8 +291,8 @@ static void test_raised_errors(void)
           "send to rank %d: code %d, class %d", size + 5, rc, error_class(rc));
 
     /* MPI still works after the errors. */
-    rc = MPI_Sendrecv(&val, 1, MPI_INT, rank, 1, &val, 1, MPI_INT, rank, 1, comm,
-                      MPI_STATUS_IGNORE);
+    rc = MPI_Sendrecv(&val, 1, MPI_INT, rank, 1, &val, 1, MPI_INT, rank, 1,
+                      comm, MPI_STATUS_IGNORE);
     CHECK(rc == MPI_SUCCESS, "communication after errors returned %d", rc);
     CHECK_MPI(MPI_Comm_free(&comm));
 }
@@ -295,13 +308,16 @@ static void test_user_error_classes(void)
     CHECK_MPI(MPI_Add_error_class(&cls));
     CHECK_MPI(MPI_Add_error_code(cls, &code));
     CHECK_MPI(MPI_Add_error_string(code, text));
-    CHECK(cls > MPI_ERR_LASTCODE, "new error class %d not above MPI_ERR_LASTCODE", cls);
-    CHECK(error_class(code) == cls, "MPI_Error_class(new code %d) = %d, expected %d",
-          code, error_class(code), cls);
+    CHECK(cls > MPI_ERR_LASTCODE,
+          "new error class %d not above MPI_ERR_LASTCODE", cls);
+    CHECK(error_class(code) == cls,
+          "MPI_Error_class(new code %d) = %d, expected %d", code,
+          error_class(code), cls);
     CHECK_MPI(MPI_Error_string(code, got, &len));
     CHECK(strcmp(got, text) == 0 && (size_t)len == strlen(text),
           "new code's string is \"%s\" (%d)", got, len);
-    CHECK_MPI(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_LASTUSEDCODE, &last, &flag));
+    CHECK_MPI(
+        MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_LASTUSEDCODE, &last, &flag));
     CHECK(flag && *last >= code, "MPI_LASTUSEDCODE %d below the new code %d",
           flag ? *last : -1, code);
 }
@@ -320,7 +336,8 @@ int main(int argc, char **argv)
 {
     int required = argc == 2 ? parse_thread_arg(argv[1]) : -1;
     if (required < 0) {
-        fprintf(stderr, "usage: %s --thread=single|funneled|serialized|multiple\n",
+        fprintf(stderr,
+                "usage: %s --thread=single|funneled|serialized|multiple\n",
                 argv[0]);
         return 2;
     }

@@ -48,7 +48,8 @@ static int partner(void)
 
 static int payload(int src, int tag, size_t i)
 {
-    uint32_t v = (uint32_t)src * 1000003u + (uint32_t)tag * 7919u + (uint32_t)i;
+    uint32_t v =
+        (uint32_t)src * 1000003u + (uint32_t)tag * 7919u + (uint32_t)i;
     return (int)(v & 0x7fffffffu);
 }
 
@@ -82,10 +83,10 @@ static void check_status(const MPI_Status *st, int src, int tag, int count,
     int n = -1;
     CHECK(st->MPI_SOURCE == src, "%s: MPI_SOURCE %d, expected %d", what,
           st->MPI_SOURCE, src);
-    CHECK(st->MPI_TAG == tag, "%s: MPI_TAG %d, expected %d", what,
-          st->MPI_TAG, tag);
-    CHECK(st->MPI_ERROR == ERROR_SENTINEL,
-          "%s: MPI_ERROR overwritten with %d", what, st->MPI_ERROR);
+    CHECK(st->MPI_TAG == tag, "%s: MPI_TAG %d, expected %d", what, st->MPI_TAG,
+          tag);
+    CHECK(st->MPI_ERROR == ERROR_SENTINEL, "%s: MPI_ERROR overwritten with %d",
+          what, st->MPI_ERROR);
     CHECK_MPI(MPI_Get_count(st, MPI_INT, &n));
     CHECK(n == count, "%s: count %d, expected %d", what, n, count);
 }
@@ -99,7 +100,8 @@ static void exchange(send_fn send, const int *sbuf, int *rbuf, int count,
     reset_status(st);
     if (p == rank) {
         MPI_Request req;
-        CHECK_MPI(MPI_Irecv(rbuf, count, MPI_INT, rank, tag, MPI_COMM_WORLD, &req));
+        CHECK_MPI(
+            MPI_Irecv(rbuf, count, MPI_INT, rank, tag, MPI_COMM_WORLD, &req));
         CHECK_MPI(send(sbuf, count, MPI_INT, rank, tag, MPI_COMM_WORLD));
         CHECK_MPI(MPI_Wait(&req, st));
     } else if (rank < p) {
@@ -150,8 +152,9 @@ static void test_rsend_after_posted_receive(void)
     fill(sbuf, (size_t)count, rank, tag);
     reset_status(&st);
     CHECK_MPI(MPI_Irecv(rbuf, count, MPI_INT, p, tag, MPI_COMM_WORLD, &req));
-    CHECK_MPI(MPI_Sendrecv(NULL, 0, MPI_INT, p, TAG_HANDSHAKE, NULL, 0, MPI_INT,
-                           p, TAG_HANDSHAKE, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+    CHECK_MPI(MPI_Sendrecv(NULL, 0, MPI_INT, p, TAG_HANDSHAKE, NULL, 0,
+                           MPI_INT, p, TAG_HANDSHAKE, MPI_COMM_WORLD,
+                           MPI_STATUS_IGNORE));
     CHECK_MPI(MPI_Rsend(sbuf, count, MPI_INT, p, tag, MPI_COMM_WORLD));
     CHECK_MPI(MPI_Wait(&req, &st));
     check_status(&st, p, tag, count, "MPI_Rsend");
@@ -178,12 +181,14 @@ static void test_bsend_attached_buffer(void)
 
     for (int m = 0; m < NMSG; m++) {
         fill(sbuf[m], COUNT, rank, 10 + m);
-        CHECK_MPI(MPI_Bsend(sbuf[m], COUNT, MPI_INT, p, 10 + m, MPI_COMM_WORLD));
+        CHECK_MPI(
+            MPI_Bsend(sbuf[m], COUNT, MPI_INT, p, 10 + m, MPI_COMM_WORLD));
     }
     for (int m = NMSG - 1; m >= 0; m--) {
         MPI_Status st;
         reset_status(&st);
-        CHECK_MPI(MPI_Recv(rbuf, COUNT, MPI_INT, p, 10 + m, MPI_COMM_WORLD, &st));
+        CHECK_MPI(
+            MPI_Recv(rbuf, COUNT, MPI_INT, p, 10 + m, MPI_COMM_WORLD, &st));
         check_status(&st, p, 10 + m, COUNT, "MPI_Bsend");
         CHECK(mismatches(rbuf, COUNT, p, 10 + m) == 0,
               "MPI_Bsend tag %d: wrong payload from %d", 10 + m, p);
@@ -245,16 +250,19 @@ static void test_proc_null(void)
     CHECK_MPI(MPI_Rsend(buf, 4, MPI_INT, MPI_PROC_NULL, 3, MPI_COMM_WORLD));
 
     reset_status(&st);
-    CHECK_MPI(MPI_Recv(buf, 4, MPI_INT, MPI_PROC_NULL, 3, MPI_COMM_WORLD, &st));
-    check_status(&st, MPI_PROC_NULL, MPI_ANY_TAG, 0, "MPI_Recv from MPI_PROC_NULL");
-    CHECK(buf[0] == 1 && buf[3] == 4, "MPI_Recv from MPI_PROC_NULL wrote the buffer");
+    CHECK_MPI(
+        MPI_Recv(buf, 4, MPI_INT, MPI_PROC_NULL, 3, MPI_COMM_WORLD, &st));
+    check_status(&st, MPI_PROC_NULL, MPI_ANY_TAG, 0,
+                 "MPI_Recv from MPI_PROC_NULL");
+    CHECK(buf[0] == 1 && buf[3] == 4,
+          "MPI_Recv from MPI_PROC_NULL wrote the buffer");
 
     int right = rank + 1 < size ? rank + 1 : MPI_PROC_NULL;
     int left = rank > 0 ? rank - 1 : MPI_PROC_NULL;
     int sval = payload(rank, 4, 0), rval = -1;
     reset_status(&st);
-    CHECK_MPI(MPI_Sendrecv(&sval, 1, MPI_INT, right, 4, &rval, 1, MPI_INT, left, 4,
-                           MPI_COMM_WORLD, &st));
+    CHECK_MPI(MPI_Sendrecv(&sval, 1, MPI_INT, right, 4, &rval, 1, MPI_INT,
+                           left, 4, MPI_COMM_WORLD, &st));
     if (left == MPI_PROC_NULL) {
         check_status(&st, MPI_PROC_NULL, MPI_ANY_TAG, 0, "shift end");
         CHECK(rval == -1, "receive from MPI_PROC_NULL wrote %d", rval);
@@ -309,18 +317,19 @@ static void test_get_count_partial_elements(void)
 
         fill(sbuf, (size_t)len, rank, tag);
         reset_status(&st);
-        CHECK_MPI(MPI_Sendrecv(sbuf, len, MPI_INT, p, tag, rbuf, 3, triple, p, tag,
-                               MPI_COMM_WORLD, &st));
+        CHECK_MPI(MPI_Sendrecv(sbuf, len, MPI_INT, p, tag, rbuf, 3, triple, p,
+                               tag, MPI_COMM_WORLD, &st));
         CHECK_MPI(MPI_Get_count(&st, triple, &count));
         CHECK_MPI(MPI_Get_elements(&st, triple, &elements));
         CHECK_MPI(MPI_Get_elements_x(&st, triple, &elements_x));
         CHECK(count == (len % 3 ? MPI_UNDEFINED : len / 3),
               "%d ints: MPI_Get_count(triple) = %d", len, count);
-        CHECK(elements == len, "%d ints: MPI_Get_elements(triple) = %d", len, elements);
-        CHECK(elements_x == len, "%d ints: MPI_Get_elements_x(triple) = %lld", len,
-              (long long)elements_x);
-        CHECK(st.MPI_SOURCE == p && st.MPI_TAG == tag, "%d ints: envelope %d/%d",
-              len, st.MPI_SOURCE, st.MPI_TAG);
+        CHECK(elements == len, "%d ints: MPI_Get_elements(triple) = %d", len,
+              elements);
+        CHECK(elements_x == len, "%d ints: MPI_Get_elements_x(triple) = %lld",
+              len, (long long)elements_x);
+        CHECK(st.MPI_SOURCE == p && st.MPI_TAG == tag,
+              "%d ints: envelope %d/%d", len, st.MPI_SOURCE, st.MPI_TAG);
         CHECK(mismatches(rbuf, (size_t)len, p, tag) == 0,
               "%d ints: wrong payload from %d", len, p);
     }
@@ -351,13 +360,16 @@ static void test_large_message(void)
     if (sends) {
         fill(sbuf, (size_t)count, rank, TAG_LARGE);
         if (p == rank)
-            CHECK_MPI(MPI_Isend(sbuf, count, MPI_INT, rank, TAG_LARGE, MPI_COMM_WORLD, &req));
+            CHECK_MPI(MPI_Isend(sbuf, count, MPI_INT, rank, TAG_LARGE,
+                                MPI_COMM_WORLD, &req));
         else
-            CHECK_MPI(MPI_Send(sbuf, count, MPI_INT, p, TAG_LARGE, MPI_COMM_WORLD));
+            CHECK_MPI(
+                MPI_Send(sbuf, count, MPI_INT, p, TAG_LARGE, MPI_COMM_WORLD));
     }
     if (receives) {
         reset_status(&st);
-        CHECK_MPI(MPI_Recv(rbuf, count, MPI_INT, p, TAG_LARGE, MPI_COMM_WORLD, &st));
+        CHECK_MPI(
+            MPI_Recv(rbuf, count, MPI_INT, p, TAG_LARGE, MPI_COMM_WORLD, &st));
         check_status(&st, p, TAG_LARGE, count, "64 MiB message");
         size_t bad = mismatches(rbuf, (size_t)count, p, TAG_LARGE);
         CHECK(bad == 0, "64 MiB message: %zu wrong ints from %d", bad, p);

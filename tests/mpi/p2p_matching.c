@@ -28,7 +28,8 @@ static int rank, size, left, right;
 
 static int payload(int src, int tag, size_t i)
 {
-    uint32_t v = (uint32_t)src * 1000003u + (uint32_t)tag * 7919u + (uint32_t)i;
+    uint32_t v =
+        (uint32_t)src * 1000003u + (uint32_t)tag * 7919u + (uint32_t)i;
     return (int)(v & 0x7fffffffu);
 }
 
@@ -61,7 +62,7 @@ static void test_any_source_any_tag(void)
 {
     enum { K = 3 };
     MPI_Comm comm = fresh_comm();
-    int (*sbuf)[2] = malloc(sizeof *sbuf * K);
+    int(*sbuf)[2] = malloc(sizeof *sbuf * K);
     int *next = calloc((size_t)size, sizeof *next);
     MPI_Request *req = malloc(sizeof *req * (size_t)size * K);
 
@@ -82,7 +83,8 @@ static void test_any_source_any_tag(void)
     for (int n = 0; n < size * K; n++) {
         int rbuf[2] = {-1, -1}, count = -1;
         MPI_Status st;
-        CHECK_MPI(MPI_Recv(rbuf, 2, MPI_INT, MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &st));
+        CHECK_MPI(MPI_Recv(rbuf, 2, MPI_INT, MPI_ANY_SOURCE, MPI_ANY_TAG, comm,
+                           &st));
         CHECK_MPI(MPI_Get_count(&st, MPI_INT, &count));
         CHECK(count == 2, "wildcard receive: count %d", count);
         int src = st.MPI_SOURCE;
@@ -91,14 +93,17 @@ static void test_any_source_any_tag(void)
             continue;
         int j = next[src]++;
         CHECK(j < K, "more than %d messages from %d", K, src);
-        CHECK(rbuf[0] == j, "from %d: message %d arrived as number %d (overtaken)",
-              src, rbuf[0], j);
-        CHECK(st.MPI_TAG == 1 + j % 2, "from %d, message %d: tag %d", src, j, st.MPI_TAG);
+        CHECK(rbuf[0] == j,
+              "from %d: message %d arrived as number %d (overtaken)", src,
+              rbuf[0], j);
+        CHECK(st.MPI_TAG == 1 + j % 2, "from %d, message %d: tag %d", src, j,
+              st.MPI_TAG);
         CHECK(rbuf[1] == payload(src, 1 + j % 2, (size_t)j),
               "from %d, message %d: wrong payload", src, j);
     }
     for (int src = 0; src < size; src++)
-        CHECK(next[src] == K, "%d messages from %d, expected %d", next[src], src, K);
+        CHECK(next[src] == K, "%d messages from %d, expected %d", next[src],
+              src, K);
     CHECK_MPI(MPI_Waitall(size * K, req, MPI_STATUSES_IGNORE));
 out:
     free(sbuf);
@@ -114,7 +119,8 @@ static void test_non_overtaking_mixed_sizes(void)
 {
     enum { N = 6, LARGE = 200000 };
     MPI_Comm comm = fresh_comm();
-    int *sbuf = malloc(sizeof(int) * LARGE), *rbuf = malloc(sizeof(int) * LARGE);
+    int *sbuf = malloc(sizeof(int) * LARGE),
+        *rbuf = malloc(sizeof(int) * LARGE);
     MPI_Request req[N];
 
     CHECK(sbuf && rbuf, "malloc failed");
@@ -134,10 +140,11 @@ static void test_non_overtaking_mixed_sizes(void)
         MPI_Status st;
         CHECK_MPI(MPI_Recv(rbuf, LARGE, MPI_INT, source, 7, comm, &st));
         CHECK_MPI(MPI_Get_count(&st, MPI_INT, &count));
-        CHECK(count == len, "message %d from %d: %d ints, expected %d (overtaken)",
-              j, left, count, len);
-        CHECK(st.MPI_SOURCE == left && st.MPI_TAG == 7, "message %d: envelope %d/%d",
-              j, st.MPI_SOURCE, st.MPI_TAG);
+        CHECK(count == len,
+              "message %d from %d: %d ints, expected %d (overtaken)", j, left,
+              count, len);
+        CHECK(st.MPI_SOURCE == left && st.MPI_TAG == 7,
+              "message %d: envelope %d/%d", j, st.MPI_SOURCE, st.MPI_TAG);
         CHECK(count == len && mismatches(rbuf, (size_t)len, left, 0) == 0,
               "message %d from %d: wrong payload", j, left);
     }
@@ -159,16 +166,20 @@ static void test_any_tag_specific_source(void)
 
     for (int j = 0; j < 3; j++) {
         sbuf[j] = payload(rank, tags[j], 0);
-        CHECK_MPI(MPI_Isend(&sbuf[j], 1, MPI_INT, right, tags[j], comm, &req[j]));
+        CHECK_MPI(
+            MPI_Isend(&sbuf[j], 1, MPI_INT, right, tags[j], comm, &req[j]));
     }
     for (int j = 0; j < 3; j++) {
         int rval = -1;
         MPI_Status st;
         CHECK_MPI(MPI_Recv(&rval, 1, MPI_INT, left, MPI_ANY_TAG, comm, &st));
-        CHECK(st.MPI_TAG == tags[j], "MPI_ANY_TAG receive %d: tag %d, expected %d", j,
-              st.MPI_TAG, tags[j]);
-        CHECK(st.MPI_SOURCE == left, "MPI_ANY_TAG receive %d: source %d", j, st.MPI_SOURCE);
-        CHECK(rval == payload(left, tags[j], 0), "MPI_ANY_TAG receive %d: got %d", j, rval);
+        CHECK(st.MPI_TAG == tags[j],
+              "MPI_ANY_TAG receive %d: tag %d, expected %d", j, st.MPI_TAG,
+              tags[j]);
+        CHECK(st.MPI_SOURCE == left, "MPI_ANY_TAG receive %d: source %d", j,
+              st.MPI_SOURCE);
+        CHECK(rval == payload(left, tags[j], 0),
+              "MPI_ANY_TAG receive %d: got %d", j, rval);
     }
     CHECK_MPI(MPI_Waitall(3, req, MPI_STATUSES_IGNORE));
     CHECK_MPI(MPI_Comm_free(&comm));
@@ -184,15 +195,17 @@ static void test_receive_by_tag_out_of_order(void)
 
     for (int t = 1; t <= 3; t++) {
         fill(sbuf[t - 1], COUNT, rank, 10 + t);
-        CHECK_MPI(MPI_Isend(sbuf[t - 1], COUNT, MPI_INT, right, 10 + t, MPI_COMM_WORLD,
-                            &req[t - 1]));
+        CHECK_MPI(MPI_Isend(sbuf[t - 1], COUNT, MPI_INT, right, 10 + t,
+                            MPI_COMM_WORLD, &req[t - 1]));
     }
     for (int t = 3; t >= 1; t--) {
         int rbuf[COUNT];
         MPI_Status st;
-        CHECK_MPI(MPI_Recv(rbuf, COUNT, MPI_INT, left, 10 + t, MPI_COMM_WORLD, &st));
+        CHECK_MPI(
+            MPI_Recv(rbuf, COUNT, MPI_INT, left, 10 + t, MPI_COMM_WORLD, &st));
         CHECK(st.MPI_SOURCE == left && st.MPI_TAG == 10 + t,
-              "receive by tag %d: envelope %d/%d", 10 + t, st.MPI_SOURCE, st.MPI_TAG);
+              "receive by tag %d: envelope %d/%d", 10 + t, st.MPI_SOURCE,
+              st.MPI_TAG);
         CHECK(mismatches(rbuf, COUNT, left, 10 + t) == 0,
               "receive by tag %d: wrong payload", 10 + t);
     }
@@ -200,8 +213,8 @@ static void test_receive_by_tag_out_of_order(void)
 }
 
 enum probe_method { PROBE, IPROBE, MPROBE, IMPROBE };
-static const char *const probe_name[] = {"MPI_Probe", "MPI_Iprobe", "MPI_Mprobe",
-                                         "MPI_Improbe"};
+static const char *const probe_name[] = {"MPI_Probe", "MPI_Iprobe",
+                                         "MPI_Mprobe", "MPI_Improbe"};
 
 /* Length and tag of the message `src` sends to everyone in a probe round:
  * the receiver only learns them from the probe. */
@@ -218,8 +231,8 @@ static int probe_tag(int src, enum probe_method m)
 /* Blocks until a message is found with `method`, then receives it into a
  * buffer sized from MPI_Get_count on the probe's status. Returns the
  * receive's status. */
-static MPI_Status probe_and_receive(MPI_Comm comm, enum probe_method method, int **data,
-                                    int *count)
+static MPI_Status probe_and_receive(MPI_Comm comm, enum probe_method method,
+                                    int **data, int *count)
 {
     MPI_Status probed, got;
     MPI_Message msg = MPI_MESSAGE_NULL;
@@ -231,14 +244,17 @@ static MPI_Status probe_and_receive(MPI_Comm comm, enum probe_method method, int
         break;
     case IPROBE:
         while (!flag)
-            CHECK_MPI(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &probed));
+            CHECK_MPI(
+                MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &probed));
         break;
     case MPROBE:
-        CHECK_MPI(MPI_Mprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &msg, &probed));
+        CHECK_MPI(
+            MPI_Mprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &msg, &probed));
         break;
     case IMPROBE:
         while (!flag)
-            CHECK_MPI(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &msg, &probed));
+            CHECK_MPI(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag,
+                                  &msg, &probed));
         break;
     }
     *count = -1;
@@ -254,8 +270,8 @@ static MPI_Status probe_and_receive(MPI_Comm comm, enum probe_method method, int
     case IPROBE:
         /* Single-threaded, so nothing can receive the probed message in
          * between: a receive with its envelope gets exactly it. */
-        CHECK_MPI(MPI_Recv(*data, *count, MPI_INT, probed.MPI_SOURCE, probed.MPI_TAG,
-                           comm, &got));
+        CHECK_MPI(MPI_Recv(*data, *count, MPI_INT, probed.MPI_SOURCE,
+                           probed.MPI_TAG, comm, &got));
         break;
     case MPROBE:
         CHECK_MPI(MPI_Mrecv(*data, *count, MPI_INT, &msg, &got));
@@ -270,8 +286,8 @@ static MPI_Status probe_and_receive(MPI_Comm comm, enum probe_method method, int
     }
     }
     CHECK(got.MPI_SOURCE == probed.MPI_SOURCE && got.MPI_TAG == probed.MPI_TAG,
-          "%s: probed %d/%d but received %d/%d", probe_name[method], probed.MPI_SOURCE,
-          probed.MPI_TAG, got.MPI_SOURCE, got.MPI_TAG);
+          "%s: probed %d/%d but received %d/%d", probe_name[method],
+          probed.MPI_SOURCE, probed.MPI_TAG, got.MPI_SOURCE, got.MPI_TAG);
     return got;
 }
 
@@ -297,21 +313,25 @@ static void test_probe_sized_receive(enum probe_method method)
         int *data = NULL, count = -1;
         MPI_Status st = probe_and_receive(comm, method, &data, &count);
         int src = st.MPI_SOURCE;
-        CHECK(src >= 0 && src < size, "%s: MPI_SOURCE %d", probe_name[method], src);
+        CHECK(src >= 0 && src < size, "%s: MPI_SOURCE %d", probe_name[method],
+              src);
         if (src >= 0 && src < size) {
             seen[src]++;
-            CHECK(count == probe_len(src, method), "%s: %d ints from %d, expected %d",
-                  probe_name[method], count, src, probe_len(src, method));
+            CHECK(count == probe_len(src, method),
+                  "%s: %d ints from %d, expected %d", probe_name[method],
+                  count, src, probe_len(src, method));
             CHECK(st.MPI_TAG == probe_tag(src, method), "%s: tag %d from %d",
                   probe_name[method], st.MPI_TAG, src);
             CHECK(count == probe_len(src, method) &&
-                      mismatches(data, (size_t)count, src, probe_tag(src, method)) == 0,
+                      mismatches(data, (size_t)count, src,
+                                 probe_tag(src, method)) == 0,
                   "%s: wrong payload from %d", probe_name[method], src);
         }
         free(data);
     }
     for (int src = 0; src < size; src++)
-        CHECK(seen[src] == 1, "%s: %d messages from %d", probe_name[method], seen[src], src);
+        CHECK(seen[src] == 1, "%s: %d messages from %d", probe_name[method],
+              seen[src], src);
     CHECK_MPI(MPI_Waitall(size, req, MPI_STATUSES_IGNORE));
 out:
     free(sbuf);
@@ -328,7 +348,8 @@ out:
 static void test_probe_consumption(void)
 {
     MPI_Comm comm = fresh_comm();
-    int sbuf[2] = {payload(rank, 3, 0), payload(rank, 3, 1)}, rbuf[2] = {-1, -1};
+    int sbuf[2] = {payload(rank, 3, 0), payload(rank, 3, 1)},
+        rbuf[2] = {-1, -1};
     int count = -1;
     MPI_Request req[2];
     MPI_Message msg;
@@ -340,20 +361,22 @@ static void test_probe_consumption(void)
     for (int k = 0; k < 2; k++) {
         CHECK_MPI(MPI_Probe(left, 3, comm, &st));
         CHECK_MPI(MPI_Get_count(&st, MPI_INT, &count));
-        CHECK(count == 1 && st.MPI_SOURCE == left, "MPI_Probe %d: %d ints from %d", k,
-              count, st.MPI_SOURCE);
+        CHECK(count == 1 && st.MPI_SOURCE == left,
+              "MPI_Probe %d: %d ints from %d", k, count, st.MPI_SOURCE);
     }
 
     CHECK_MPI(MPI_Mprobe(left, 3, comm, &msg, &st));
     CHECK_MPI(MPI_Get_count(&st, MPI_INT, &count));
-    CHECK(count == 1, "MPI_Mprobe found %d ints, expected the first message", count);
+    CHECK(count == 1, "MPI_Mprobe found %d ints, expected the first message",
+          count);
     CHECK(msg != MPI_MESSAGE_NULL && msg != MPI_MESSAGE_NO_PROC,
           "MPI_Mprobe returned no message");
 
     CHECK_MPI(MPI_Recv(rbuf, 2, MPI_INT, left, 3, comm, &st));
     CHECK_MPI(MPI_Get_count(&st, MPI_INT, &count));
     CHECK(count == 2 && mismatches(rbuf, 2, left, 3) == 0,
-          "receive after MPI_Mprobe got %d ints, expected the second message", count);
+          "receive after MPI_Mprobe got %d ints, expected the second message",
+          count);
 
     rbuf[0] = rbuf[1] = -1;
     CHECK_MPI(MPI_Mrecv(rbuf, 2, MPI_INT, &msg, &st));
@@ -377,21 +400,25 @@ static void test_probe_nothing_and_proc_null(void)
 
     CHECK_MPI(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, quiet, &flag, &st));
     CHECK(!flag, "MPI_Iprobe found a message on a quiet communicator");
-    CHECK_MPI(MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, quiet, &flag, &msg, &st));
+    CHECK_MPI(
+        MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, quiet, &flag, &msg, &st));
     CHECK(!flag, "MPI_Improbe found a message on a quiet communicator");
 
     CHECK_MPI(MPI_Iprobe(MPI_PROC_NULL, 4, quiet, &flag, &st));
     CHECK_MPI(MPI_Get_count(&st, MPI_INT, &count));
-    CHECK(flag && st.MPI_SOURCE == MPI_PROC_NULL && st.MPI_TAG == MPI_ANY_TAG && count == 0,
-          "MPI_Iprobe(MPI_PROC_NULL): flag %d, %d/%d, count %d", flag, st.MPI_SOURCE,
-          st.MPI_TAG, count);
+    CHECK(flag && st.MPI_SOURCE == MPI_PROC_NULL &&
+              st.MPI_TAG == MPI_ANY_TAG && count == 0,
+          "MPI_Iprobe(MPI_PROC_NULL): flag %d, %d/%d, count %d", flag,
+          st.MPI_SOURCE, st.MPI_TAG, count);
 
     CHECK_MPI(MPI_Mprobe(MPI_PROC_NULL, 4, quiet, &msg, &st));
-    CHECK(msg == MPI_MESSAGE_NO_PROC, "MPI_Mprobe(MPI_PROC_NULL) did not return "
+    CHECK(msg == MPI_MESSAGE_NO_PROC,
+          "MPI_Mprobe(MPI_PROC_NULL) did not return "
           "MPI_MESSAGE_NO_PROC");
     CHECK_MPI(MPI_Mrecv(&rval, 1, MPI_INT, &msg, &st));
     CHECK_MPI(MPI_Get_count(&st, MPI_INT, &count));
-    CHECK(msg == MPI_MESSAGE_NULL, "MPI_Mrecv(MPI_MESSAGE_NO_PROC) left the handle");
+    CHECK(msg == MPI_MESSAGE_NULL,
+          "MPI_Mrecv(MPI_MESSAGE_NO_PROC) left the handle");
     CHECK(st.MPI_SOURCE == MPI_PROC_NULL && count == 0 && rval == -1,
           "MPI_Mrecv(MPI_MESSAGE_NO_PROC): source %d, count %d, buffer %d",
           st.MPI_SOURCE, count, rval);
@@ -409,19 +436,22 @@ static void test_tag_ub_usable(void)
     CHECK(flag && tag_ub != NULL, "MPI_TAG_UB attribute missing");
     if (flag && tag_ub != NULL) {
         int top = *tag_ub;
-        int sval[2] = {payload(rank, top, 0), payload(rank, top, 1)}, rval = -1;
+        int sval[2] = {payload(rank, top, 0), payload(rank, top, 1)},
+            rval = -1;
         MPI_Request req[2];
         MPI_Status st;
 
         CHECK(top >= 32767, "MPI_TAG_UB %d below 32767", top);
         for (int j = 0; j < 2; j++)
-            CHECK_MPI(MPI_Isend(&sval[j], 1, MPI_INT, right, top, comm, &req[j]));
+            CHECK_MPI(
+                MPI_Isend(&sval[j], 1, MPI_INT, right, top, comm, &req[j]));
         CHECK_MPI(MPI_Recv(&rval, 1, MPI_INT, left, top, comm, &st));
         CHECK(st.MPI_TAG == top && rval == payload(left, top, 0),
               "tag MPI_TAG_UB by name: tag %d, value %d", st.MPI_TAG, rval);
         CHECK_MPI(MPI_Recv(&rval, 1, MPI_INT, left, MPI_ANY_TAG, comm, &st));
         CHECK(st.MPI_TAG == top && rval == payload(left, top, 1),
-              "tag MPI_TAG_UB by MPI_ANY_TAG: tag %d, value %d", st.MPI_TAG, rval);
+              "tag MPI_TAG_UB by MPI_ANY_TAG: tag %d, value %d", st.MPI_TAG,
+              rval);
         CHECK_MPI(MPI_Waitall(2, req, MPI_STATUSES_IGNORE));
     }
     CHECK_MPI(MPI_Comm_free(&comm));

@@ -6,8 +6,9 @@
  * matched), persistent requests (MPI_Send_init, MPI_Ssend_init,
  * MPI_Bsend_init, MPI_Rsend_init, MPI_Recv_init, MPI_Start, MPI_Startall over
  * several rounds, the empty status of an inactive request, MPI_Request_free),
- * MPI_Cancel of a receive that never matches (MPI_Test_cancelled), MPI_Request_get_status
- * (which must not free the request), and requests to MPI_PROC_NULL.
+ * MPI_Cancel of a receive that never matches (MPI_Test_cancelled),
+ * MPI_Request_get_status (which must not free the request), and requests to
+ * MPI_PROC_NULL.
  *
  * Invariants:
  * - "Not complete yet" is only asserted where causality guarantees it: the
@@ -29,7 +30,8 @@ static int rank, size, left, right;
 
 static int payload(int src, int tag, size_t i)
 {
-    uint32_t v = (uint32_t)src * 1000003u + (uint32_t)tag * 7919u + (uint32_t)i;
+    uint32_t v =
+        (uint32_t)src * 1000003u + (uint32_t)tag * 7919u + (uint32_t)i;
     return (int)(v & 0x7fffffffu);
 }
 
@@ -53,7 +55,8 @@ static void check_envelope(const MPI_Status *st, int src, int tag, int count,
     int n = -1;
     CHECK(st->MPI_SOURCE == src, "%s: MPI_SOURCE %d, expected %d", what,
           st->MPI_SOURCE, src);
-    CHECK(st->MPI_TAG == tag, "%s: MPI_TAG %d, expected %d", what, st->MPI_TAG, tag);
+    CHECK(st->MPI_TAG == tag, "%s: MPI_TAG %d, expected %d", what, st->MPI_TAG,
+          tag);
     CHECK_MPI(MPI_Get_count(st, MPI_INT, &n));
     CHECK(n == count, "%s: count %d, expected %d", what, n, count);
 }
@@ -90,9 +93,10 @@ static void test_isend_irecv_all_to_all(void)
      * request index 2 * src + k, posted from the last source down. */
     for (int src = size - 1; src >= 0; src--)
         for (int k = 1; k >= 0; k--)
-            CHECK_MPI(MPI_Irecv(rbuf + (size_t)src * (SMALL + LARGE) + (size_t)k * SMALL,
-                                counts[k], MPI_INT, src, 100 + k, MPI_COMM_WORLD,
-                                &req[2 * src + k]));
+            CHECK_MPI(MPI_Irecv(rbuf + (size_t)src * (SMALL + LARGE) +
+                                    (size_t)k * SMALL,
+                                counts[k], MPI_INT, src, 100 + k,
+                                MPI_COMM_WORLD, &req[2 * src + k]));
     for (int k = 0; k < 2; k++) {
         fill(sbuf[k], (size_t)counts[k], rank, 100 + k);
         for (int dst = 0; dst < size; dst++)
@@ -107,14 +111,18 @@ static void test_isend_irecv_all_to_all(void)
             const MPI_Status *s = &st[2 * src + k];
             check_envelope(s, src, 100 + k, counts[k], "Isend/Irecv");
             CHECK_MPI(MPI_Test_cancelled(s, &cancelled));
-            CHECK(!cancelled, "completed receive from %d marked cancelled", src);
-            CHECK(mismatches(rbuf + (size_t)src * (SMALL + LARGE) + (size_t)k * SMALL,
+            CHECK(!cancelled, "completed receive from %d marked cancelled",
+                  src);
+            CHECK(mismatches(rbuf + (size_t)src * (SMALL + LARGE) +
+                                 (size_t)k * SMALL,
                              (size_t)counts[k], src, 100 + k) == 0,
-                  "Isend/Irecv: wrong payload from %d (%d ints)", src, counts[k]);
+                  "Isend/Irecv: wrong payload from %d (%d ints)", src,
+                  counts[k]);
         }
     }
     for (int i = 0; i < nreq; i++)
-        CHECK(req[i] == MPI_REQUEST_NULL, "request %d not null after MPI_Waitall", i);
+        CHECK(req[i] == MPI_REQUEST_NULL,
+              "request %d not null after MPI_Waitall", i);
 out:
     free(sbuf[0]);
     free(sbuf[1]);
@@ -137,7 +145,8 @@ static void test_issend_completes_after_match(void)
     CHECK(!flag, "MPI_Issend complete before the receive was posted");
     CHECK(sreq != MPI_REQUEST_NULL, "incomplete MPI_Issend request was freed");
     CHECK_MPI(MPI_Request_get_status(sreq, &flag, MPI_STATUS_IGNORE));
-    CHECK(!flag, "MPI_Request_get_status: MPI_Issend complete before the receive");
+    CHECK(!flag,
+          "MPI_Request_get_status: MPI_Issend complete before the receive");
 
     CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
 
@@ -163,14 +172,17 @@ static void test_persistent_send_recv_rounds(void)
     MPI_Request req[2];
     MPI_Status st[2];
 
-    CHECK_MPI(MPI_Recv_init(rbuf, COUNT, MPI_INT, left, TAG, MPI_COMM_WORLD, &req[0]));
-    CHECK_MPI(MPI_Send_init(sbuf, COUNT, MPI_INT, right, TAG, MPI_COMM_WORLD, &req[1]));
+    CHECK_MPI(MPI_Recv_init(rbuf, COUNT, MPI_INT, left, TAG, MPI_COMM_WORLD,
+                            &req[0]));
+    CHECK_MPI(MPI_Send_init(sbuf, COUNT, MPI_INT, right, TAG, MPI_COMM_WORLD,
+                            &req[1]));
 
     /* Before the first start the requests are inactive: waiting returns at
      * once with an empty status and keeps the request. */
     CHECK_MPI(MPI_Wait(&req[0], &st[0]));
     check_empty_status(&st[0], "inactive persistent receive");
-    CHECK(req[0] != MPI_REQUEST_NULL, "MPI_Wait freed an inactive persistent request");
+    CHECK(req[0] != MPI_REQUEST_NULL,
+          "MPI_Wait freed an inactive persistent request");
 
     for (int round = 0; round < ROUNDS; round++) {
         fill(sbuf, COUNT, rank, round);
@@ -200,7 +212,8 @@ static void test_persistent_send_recv_rounds(void)
 static void test_persistent_send_modes(void)
 {
     enum { COUNT = 8, ROUNDS = 3, NMODES = 3 };
-    static const char *const mode[NMODES] = {"Ssend_init", "Bsend_init", "Rsend_init"};
+    static const char *const mode[NMODES] = {"Ssend_init", "Bsend_init",
+                                             "Rsend_init"};
     int sbuf[NMODES][COUNT], rbuf[NMODES][COUNT], pack = 0;
     MPI_Request send[NMODES], recv[NMODES];
 
@@ -216,19 +229,23 @@ static void test_persistent_send_modes(void)
     CHECK_MPI(MPI_Buffer_attach(buffer, bytes));
 
     for (int m = 0; m < NMODES; m++)
-        CHECK_MPI(MPI_Recv_init(rbuf[m], COUNT, MPI_INT, left, 80 + m, MPI_COMM_WORLD,
-                                &recv[m]));
-    CHECK_MPI(MPI_Ssend_init(sbuf[0], COUNT, MPI_INT, right, 80, MPI_COMM_WORLD, &send[0]));
-    CHECK_MPI(MPI_Bsend_init(sbuf[1], COUNT, MPI_INT, right, 81, MPI_COMM_WORLD, &send[1]));
-    CHECK_MPI(MPI_Rsend_init(sbuf[2], COUNT, MPI_INT, right, 82, MPI_COMM_WORLD, &send[2]));
+        CHECK_MPI(MPI_Recv_init(rbuf[m], COUNT, MPI_INT, left, 80 + m,
+                                MPI_COMM_WORLD, &recv[m]));
+    CHECK_MPI(MPI_Ssend_init(sbuf[0], COUNT, MPI_INT, right, 80,
+                             MPI_COMM_WORLD, &send[0]));
+    CHECK_MPI(MPI_Bsend_init(sbuf[1], COUNT, MPI_INT, right, 81,
+                             MPI_COMM_WORLD, &send[1]));
+    CHECK_MPI(MPI_Rsend_init(sbuf[2], COUNT, MPI_INT, right, 82,
+                             MPI_COMM_WORLD, &send[2]));
 
     for (int round = 0; round < ROUNDS; round++) {
         MPI_Status st[NMODES];
         for (int m = 0; m < NMODES; m++)
             fill(sbuf[m], COUNT, rank, 10 * round + m);
         CHECK_MPI(MPI_Startall(NMODES, recv));
-        CHECK_MPI(MPI_Sendrecv(NULL, 0, MPI_INT, left, TAG_HANDSHAKE, NULL, 0, MPI_INT,
-                               right, TAG_HANDSHAKE, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+        CHECK_MPI(MPI_Sendrecv(NULL, 0, MPI_INT, left, TAG_HANDSHAKE, NULL, 0,
+                               MPI_INT, right, TAG_HANDSHAKE, MPI_COMM_WORLD,
+                               MPI_STATUS_IGNORE));
         CHECK_MPI(MPI_Startall(NMODES, send));
         CHECK_MPI(MPI_Waitall(NMODES, send, MPI_STATUSES_IGNORE));
         CHECK_MPI(MPI_Waitall(NMODES, recv, st));
@@ -265,7 +282,8 @@ static void test_cancel_unmatched_receive(void)
     CHECK_MPI(MPI_Cancel(&req));
     CHECK(req != MPI_REQUEST_NULL, "MPI_Cancel freed the request");
     CHECK_MPI(MPI_Wait(&req, &st));
-    CHECK(req == MPI_REQUEST_NULL, "cancelled request not null after MPI_Wait");
+    CHECK(req == MPI_REQUEST_NULL,
+          "cancelled request not null after MPI_Wait");
     CHECK_MPI(MPI_Test_cancelled(&st, &cancelled));
     CHECK(cancelled, "MPI_Test_cancelled false for a cancelled receive");
     CHECK(buf == -1, "cancelled receive wrote %d", buf);
@@ -294,7 +312,8 @@ static void test_request_get_status_keeps_request(void)
         CHECK_MPI(MPI_Request_get_status(req, &flag, &st));
     CHECK(req != MPI_REQUEST_NULL, "MPI_Request_get_status freed the request");
     check_envelope(&st, left, 90, 1, "MPI_Request_get_status");
-    CHECK(rval == payload(left, 90, 0), "get_status: got %d from %d", rval, left);
+    CHECK(rval == payload(left, 90, 0), "get_status: got %d from %d", rval,
+          left);
 
     CHECK_MPI(MPI_Wait(&req, &st));
     CHECK(req == MPI_REQUEST_NULL, "request not null after MPI_Wait");
@@ -314,11 +333,15 @@ static void test_proc_null_requests(void)
     MPI_Request req[3];
     MPI_Status st[3];
 
-    CHECK_MPI(MPI_Isend(&sval, 1, MPI_INT, MPI_PROC_NULL, 5, MPI_COMM_WORLD, &req[0]));
-    CHECK_MPI(MPI_Issend(&sval, 1, MPI_INT, MPI_PROC_NULL, 5, MPI_COMM_WORLD, &req[1]));
-    CHECK_MPI(MPI_Irecv(&rval, 1, MPI_INT, MPI_PROC_NULL, 5, MPI_COMM_WORLD, &req[2]));
+    CHECK_MPI(MPI_Isend(&sval, 1, MPI_INT, MPI_PROC_NULL, 5, MPI_COMM_WORLD,
+                        &req[0]));
+    CHECK_MPI(MPI_Issend(&sval, 1, MPI_INT, MPI_PROC_NULL, 5, MPI_COMM_WORLD,
+                         &req[1]));
+    CHECK_MPI(MPI_Irecv(&rval, 1, MPI_INT, MPI_PROC_NULL, 5, MPI_COMM_WORLD,
+                        &req[2]));
     CHECK_MPI(MPI_Waitall(3, req, st));
-    check_envelope(&st[2], MPI_PROC_NULL, MPI_ANY_TAG, 0, "MPI_Irecv from MPI_PROC_NULL");
+    check_envelope(&st[2], MPI_PROC_NULL, MPI_ANY_TAG, 0,
+                   "MPI_Irecv from MPI_PROC_NULL");
     CHECK(rval == -1, "MPI_Irecv from MPI_PROC_NULL wrote %d", rval);
 }
 
