@@ -84,6 +84,7 @@ struct chan_ctl {
     uint64_t sub_offset, cmp_offset, heap_offset, heap_size;
     _Alignas(64) struct chan_doorbell keeper_bell;   /* keeper sleeps here */
     _Alignas(64) struct chan_doorbell compute_bell;  /* compute sleeps here */
+    _Atomic uint32_t compute_waiting;  /* compute is inside an MPI wait */
     _Alignas(64) struct chan_ring_pos sub;
     _Alignas(64) struct chan_ring_pos cmp;
 };

@@ -48,6 +48,10 @@ void binding_apply(pid_t compute, struct binding_plan *plan)
     hwloc_bitmap_only(keeper_set, (unsigned)(sibling >= 0 ? sibling : first));
     hwloc_set_proc_cpubind(topo, compute, compute_set, HWLOC_CPUBIND_PROCESS);
     hwloc_set_cpubind(topo, keeper_set, HWLOC_CPUBIND_PROCESS);
+    /* Sharing one PU, a spinning keeper would hold the very PU its
+     * compute process needs. */
+    if (sibling < 0)
+        plan->spin = 0;
     snprintf(plan->where, sizeof plan->where, "on core %u PU %d, compute on PU %d%s",
              core->logical_index, sibling >= 0 ? sibling : first, first,
              sibling >= 0 ? " (hyper-thread siblings)" : " (same PU)");

@@ -5,7 +5,8 @@
  * requests (MPI_Testsome over all of them), run the pollers, push the
  * completions that waited for room, ring the compute process once if it got
  * anything, and check whether the compute process has ended. Then sleep on
- * the doorbell if nothing at all is pending, else spin or yield and go again.
+ * the doorbell if nothing at all is pending, else poll again after a pause
+ * that depends on whether the compute process is waiting (pause_while_pending).
  */
 #include "launcher/keeper.h"
 
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "launcher/protocol.h"
 #include "launcher/supervise.h"
@@ -331,9 +333,28 @@ static int has_pending_work(const struct keeper *k)
     return k->ntracked > 0 || k->npollers > 0 || k->backlog_len > 0;
 }
 
+/* Waits a little before the next poll while MPI requests are pending. When
+ * the compute process is waiting for them, the keeper spins (a core to
+ * spare) or yields (no core to spare); when it is computing, nothing is
+ * urgent and the keeper sleeps, longer and longer up to a millisecond, so
+ * it does not take the core the application is using. */
+static void pause_while_pending(struct keeper *k, long *backoff_ns)
+{
+    if (atomic_load_explicit(&k->ch->ctl->compute_waiting, memory_order_relaxed)) {
+        *backoff_ns = 0;
+        if (!k->opt->spin)
+            sched_yield();
+        return;
+    }
+    *backoff_ns = *backoff_ns ? (*backoff_ns * 2 > 1000000 ? 1000000 : *backoff_ns * 2) : 20000;
+    struct timespec ts = { 0, *backoff_ns };
+    nanosleep(&ts, NULL);
+}
+
 static void run_loop(struct keeper *k)
 {
     struct chan_doorbell *bell = &k->ch->ctl->keeper_bell;
+    long backoff_ns = 0;
     while (!k->finalized) {
         int progressed = 0;
         struct chan_sub sub;
@@ -353,11 +374,12 @@ static void run_loop(struct keeper *k)
         int wstatus;
         if (!k->finalized && supervisor_exited(k->sup, &wstatus))
             compute_failed(k, wstatus);
-        if (progressed || k->finalized)
+        if (progressed || k->finalized) {
+            backoff_ns = 0;
             continue;
+        }
         if (has_pending_work(k)) {
-            if (!k->opt->spin)
-                sched_yield();
+            pause_while_pending(k, &backoff_ns);
             continue;
         }
         uint32_t seen = chan_doorbell_arm(bell);

@@ -7,6 +7,7 @@
  * (MPICKPT_CHANNEL_FD), or, when the app was started with only the plugin
  * preloaded, by splitting the process first (spawn.c).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "plugin/spawn.h"
 
 static struct client_world world;
+static pthread_t main_thread;   /* the thread that initialized MPI */
 
 static int init(int required, int *provided, const char *fn)
 {
@@ -31,6 +33,7 @@ static int init(int required, int *provided, const char *fn)
         fprintf(stderr, "mpickpt: %s: cannot reach the keeper\n", fn);
         exit(1);
     }
+    main_thread = pthread_self();
     mk_set_initialized();
     if (provided)
         *provided = world.thread_level;
@@ -91,9 +94,7 @@ int MPI_Query_thread(int *provided)
 int MPI_Is_thread_main(int *flag)
 {
     mk_require_init("MPI_Is_thread_main");
-    /* The compute process makes MPI calls from one thread at a time; the
-     * thread that initialized MPI is the main one. */
-    *flag = 1;
+    *flag = pthread_equal(pthread_self(), main_thread);
     return MPI_SUCCESS;
 }
 

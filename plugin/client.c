@@ -167,10 +167,12 @@ static inline void cpu_relax(void)
 void client_wait_until(int (*done)(void *ctx), void *ctx)
 {
     struct chan_doorbell *bell = &channel.ctl->compute_bell;
+    /* Tells the keeper that polling MPI hard is worth it now. */
+    atomic_store_explicit(&channel.ctl->compute_waiting, 1, memory_order_relaxed);
     for (;;) {
         client_progress();
         if (done(ctx))
-            return;
+            break;
         /* Poll a little first: a reply often comes within microseconds,
          * and a futex sleep and wake-up costs about as much again. */
         int64_t deadline = now_ns() + POLL_BEFORE_SLEEP_NS;
@@ -186,4 +188,5 @@ void client_wait_until(int (*done)(void *ctx), void *ctx)
         if (!chan_cmp_pending(&channel))
             chan_doorbell_wait(bell, seen);
     }
+    atomic_store_explicit(&channel.ctl->compute_waiting, 0, memory_order_relaxed);
 }

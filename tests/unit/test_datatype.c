@@ -656,6 +656,23 @@ static void test_vector_negative_stride_matches_open_mpi(void **state)
     check_twin(tw_vector(4, 1, -1, i), "vector(4,1,-1,int): backwards contiguous");
 }
 
+/* Open MPI 4.1's opal_datatype_add takes a step of -1 to mean "the inner
+ * type's extent", so vector(3, 1, -1, MPI_CHAR) comes out forwards there
+ * (lb 0, packing bytes 0, 1, 2). The engine follows MPI: bytes 0, -1, -2. */
+static void test_vector_with_byte_stride_minus_one_follows_mpi(void **state)
+{
+    (void)state;
+    struct dt_type *v;
+    char buf[5] = { 'a', 'b', 'c', 'd', 'e' }, out[3];
+    assert_int_equal(dt_vector(3, 1, -1, dt_basic(BASIC_CHAR), &v), DT_OK);
+    assert_int_equal(dt_lb(v), -2);
+    assert_int_equal(dt_extent(v), 3);
+    assert_int_equal(dt_commit(v), DT_OK);
+    assert_int_equal(dt_pack(v, 1, buf + 2, out, sizeof out), DT_OK);
+    assert_memory_equal(out, "cba", 3);
+    dt_release(v);
+}
+
 static void test_hvector_matches_open_mpi(void **state)
 {
     (void)state;
@@ -967,10 +984,18 @@ static struct twin random_type(unsigned *seed, int depth)
     if (which == 6)
         return random_struct(seed, depth);
     struct twin old = random_type(seed, depth - 1);
+    int stride = pick(seed, -4, 4);
+    MPI_Aint hstride = pick(seed, -30, 30);
+    /* Open MPI 4.1 reads a byte stride of -1 as "the inner extent"
+     * (test_vector_with_byte_stride_minus_one_follows_mpi). */
+    if (stride * dt_extent(old.dt) == -1)
+        stride *= 2;
+    if (hstride == -1)
+        hstride = -2;
     switch (which) {
     case 0: return tw_contiguous(pick(seed, 0, 3), old);
-    case 1: return tw_vector(pick(seed, 0, 3), pick(seed, 0, 3), pick(seed, -4, 4), old);
-    case 2: return tw_hvector(pick(seed, 0, 3), pick(seed, 0, 3), pick(seed, -30, 30), old);
+    case 1: return tw_vector(pick(seed, 0, 3), pick(seed, 0, 3), stride, old);
+    case 2: return tw_hvector(pick(seed, 0, 3), pick(seed, 0, 3), hstride, old);
     case 3: case 4: case 5:
         return random_indexed_family(seed, pick(seed, 0, 3), old);
     case 7: return tw_resized(old, pick(seed, -8, 8), pick(seed, -4, 24));
@@ -1407,6 +1432,7 @@ int main(void)
         TEST(test_contiguous_matches_open_mpi),
         TEST(test_vector_matches_open_mpi),
         TEST(test_vector_negative_stride_matches_open_mpi),
+        TEST(test_vector_with_byte_stride_minus_one_follows_mpi),
         TEST(test_hvector_matches_open_mpi),
         TEST(test_indexed_matches_open_mpi),
         TEST(test_hindexed_matches_open_mpi),
