@@ -74,17 +74,42 @@ static size_t pair_int_offset(enum basic_kind kind)
     return (value + align - 1) / align * align;
 }
 
+/* The data of one element: a single block, except for pair types, which
+ * pack value then int and skip the padding between them. Returns the
+ * number of ops. */
+static size_t basic_layout(enum basic_kind kind, struct dt_bounds *b,
+                           struct dt_op ops[2])
+{
+    if (!basic_kind_is_pair(kind)) {
+        b->size = basic_kind_size(kind);
+        b->true_ub = b->ub;
+        b->nelems = 1;
+        ops[0] = (struct dt_op){ .reps = 1, .len = b->size };
+        return 1;
+    }
+    size_t value = basic_kind_size(pair_value_kind(kind));
+    size_t offset = pair_int_offset(kind);
+    size_t isize = basic_kind_size(BASIC_INT);
+    b->size = value + isize;
+    b->true_ub = (ptrdiff_t)(offset + isize);
+    b->nelems = 2;
+    ops[0] = (struct dt_op){ .reps = 1, .len = value };
+    if (offset == value) { /* no padding: one block */
+        ops[0].len += isize;
+        return 1;
+    }
+    ops[1] = (struct dt_op){ .disp = (ptrdiff_t)offset, .reps = 1, .len = isize,
+                             .before = value };
+    return 2;
+}
+
 static void init_basic(enum basic_kind kind)
 {
     struct dt_type *t = &basics[kind];
-    struct dt_bounds *b = &t->b;
-    struct dt_op *ops = basic_ops[kind];
-    size_t n = 1;
-
     t->combiner = DT_COMBINER_NAMED;
     t->kind = kind;
     t->predefined = true;
-    *b = (struct dt_bounds){
+    t->b = (struct dt_bounds){
         .ub = (ptrdiff_t)basic_kind_size(kind),
         .align = basic_kind_align(kind),
         .touched = true,
@@ -92,29 +117,9 @@ static void init_basic(enum basic_kind kind)
         .sig_kind = kind,
         .sig_units = 1,
     };
-    if (basic_kind_is_pair(kind)) {
-        /* Packed as value then int, skipping the padding between them. */
-        size_t value = basic_kind_size(pair_value_kind(kind));
-        size_t offset = pair_int_offset(kind);
-        size_t isize = basic_kind_size(BASIC_INT);
-        b->size = value + isize;
-        b->true_ub = (ptrdiff_t)(offset + isize);
-        b->nelems = 2;
-        ops[0] = (struct dt_op){ .reps = 1, .len = value };
-        if (offset == value) {
-            ops[0].len += isize;
-        } else {
-            ops[1] = (struct dt_op){ .disp = (ptrdiff_t)offset, .reps = 1,
-                                     .len = isize, .before = value };
-            n = 2;
-        }
-    } else {
-        b->size = basic_kind_size(kind);
-        b->true_ub = b->ub;
-        b->nelems = 1;
-        ops[0] = (struct dt_op){ .reps = 1, .len = b->size };
-    }
-    basic_lists[kind] = (struct dt_list){ .n = n, .packed = b->size, .ops = ops };
+    size_t n = basic_layout(kind, &t->b, basic_ops[kind]);
+    basic_lists[kind] = (struct dt_list){ .n = n, .packed = t->b.size,
+                                          .ops = basic_ops[kind] };
     t->flat = &basic_lists[kind];
 }
 

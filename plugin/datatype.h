@@ -27,17 +27,25 @@
  *   arithmetic, so a NULL buffer with absolute displacements (MPI_BOTTOM)
  *   works as MPI defines it.
  * - Errors are returned as enum dt_status codes; the engine never aborts.
+ * - Where Open MPI 4.1 contradicts MPI, the engine follows MPI (the tests
+ *   show both): (a) Open MPI reads a byte stride of exactly -1 as "the
+ *   inner extent", so vector(3, 1, -1, MPI_CHAR) runs forwards there;
+ *   (b) when a type's data is one block and a later member of size 0
+ *   moves its bounds, Open MPI packs count > 1 instances back to back,
+ *   ignoring the extent; (c) Open MPI reports garbage true bounds for some
+ *   types of size 0, the engine reports true_lb 0 and true_extent 0.
  *
  * Committed representation (why pack/unpack are fast and small): dt_commit
  * flattens ONE instance into a list of ops in typemap order. An op is a
  * leaf run — `reps` blocks of `len` bytes at disp, disp+stride, ... — or a
  * loop — `reps` passes over a body list at disp + k*stride. Bodies are
- * shared, immutable lists (an indexed type of 10^5 blocks of a struct
- * references the struct's list 10^5 times instead of copying it), so the
- * committed form is proportional to the constructor description, never to
- * the counts: vector(10^6, 1, 2, MPI_INT) is one leaf, contiguous(10^6,
- * struct {int; double}) one loop over two leaves. Contiguous neighbours
- * merge into one block and equal blocks at a constant stride into one run.
+ * immutable lists shared by every loop that repeats them (a short list
+ * used once is copied instead, so its blocks can merge with neighbours),
+ * so the committed form is proportional to the constructor description,
+ * never to the counts: vector(10^6, 1, 2, MPI_INT) is one leaf,
+ * contiguous(10^6, struct {int; double}) one loop over two leaves.
+ * Contiguous neighbours merge into one block and equal blocks at a
+ * constant stride into one run.
  * `count` instances are one more loop (stride = extent), folded when
  * possible, so a contiguous type packs with a single memcpy and a vector
  * with one tight strided loop; no call allocates. Every op also records how
@@ -68,7 +76,8 @@ enum dt_status {
     DT_OK = 0,
     DT_ERR_ARG,           /* invalid argument, or a type too large to describe */
     DT_ERR_NOMEM,         /* allocation failed; nothing was created */
-    DT_ERR_UNSUPPORTED,   /* valid MPI, not implemented by the engine */
+    DT_ERR_UNSUPPORTED,   /* valid MPI the engine does not implement (none
+                           * today; for the plugin's own unsupported calls) */
     DT_ERR_NOT_COMMITTED, /* pack/unpack with a type not committed (MPI_ERR_TYPE) */
     DT_ERR_TRUNCATE,      /* buffer smaller than the packed data (MPI_ERR_TRUNCATE) */
 };
@@ -180,7 +189,10 @@ ptrdiff_t dt_get_elements(const struct dt_type *t, size_t bytes);
 ptrdiff_t dt_get_count(const struct dt_type *t, size_t bytes);
 /* Reduction signature: true when the typemap is one basic kind repeated
  * (a pair kind counts as one unit), with the kind and units per instance;
- * false when it mixes kinds or is empty. */
+ * false when it mixes kinds or is empty. In the packed stream such a type
+ * is then count * per_instance units back to back — but a packed pair unit
+ * has no padding (12 bytes for MPI_DOUBLE_INT, not sizeof the C struct),
+ * so a kernel working on packed bytes must use that layout. */
 bool dt_signature(const struct dt_type *t, enum basic_kind *kind,
                   size_t *per_instance);
 /* For a predefined type: true and its kind. False for derived types. */
@@ -204,9 +216,11 @@ int dt_get_contents(const struct dt_type *t, int max_integers,
  * dt_pack writes all of it to `out` (DT_ERR_TRUNCATE if out_size is
  * smaller); dt_unpack reads all of it from `in` (DT_ERR_TRUNCATE if
  * in_size is smaller). The _range forms move only the stream bytes
- * [offset, offset + len), so a large message can go through a bounded
- * buffer piece by piece, and a short message (fewer bytes than count
- * instances) can be unpacked; DT_ERR_ARG if the range passes the end. */
+ * [offset, offset + len) — `out` receives, and `in` holds, exactly those
+ * len bytes — so a large message can go through a bounded buffer piece by
+ * piece, MPI_Pack's `position` is just an offset into the output, and a
+ * short message (fewer bytes than count instances) can be unpacked;
+ * DT_ERR_ARG if the range passes the end of the stream. */
 int dt_packed_size(const struct dt_type *t, size_t count, size_t *bytes);
 int dt_pack(const struct dt_type *t, size_t count, const void *inbuf,
             void *out, size_t out_size);

@@ -99,6 +99,22 @@ static void walk_leaf(const struct dt_op *op, size_t r, uintptr_t origin,
     }
 }
 
+/* One whole pass over a list, the common case inside loops: no skipping,
+ * no cut blocks, so none of walk_list's bookkeeping per element. */
+static void copy_list(const struct dt_list *l, uintptr_t origin, struct cursor *c)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const struct dt_op *op = &l->ops[i];
+        uintptr_t at = offset_by(origin, op->disp);
+        if (!op->body) {
+            copy_run(c, at, op->stride, op->len, op->reps);
+            continue;
+        }
+        for (size_t r = 0; r < op->reps; r++, at += (uintptr_t)op->stride)
+            copy_list(op->body, at, c);
+    }
+}
+
 static void walk_op(const struct dt_op *op, uintptr_t origin, struct cursor *c)
 {
     size_t unit = dti_op_unit(op);
@@ -109,8 +125,12 @@ static void walk_op(const struct dt_op *op, uintptr_t origin, struct cursor *c)
         return;
     }
     uintptr_t at = offset_by(origin, op->disp) + (uintptr_t)r * (uintptr_t)op->stride;
-    for (; r < op->reps && c->left > 0; r++, at += (uintptr_t)op->stride)
-        walk_list(op->body, at, c);
+    for (; r < op->reps && c->left > 0; r++, at += (uintptr_t)op->stride) {
+        if (c->skip == 0 && c->left >= unit)
+            copy_list(op->body, at, c);
+        else
+            walk_list(op->body, at, c);
+    }
 }
 
 /* The op holding stream byte `skip` of the list: the last op starting at
@@ -130,7 +150,7 @@ static size_t find_op(const struct dt_list *l, size_t skip)
 
 static void walk_list(const struct dt_list *l, uintptr_t origin, struct cursor *c)
 {
-    size_t i = find_op(l, c->skip);
+    size_t i = c->skip ? find_op(l, c->skip) : 0;
     c->skip -= l->ops[i].before;
     for (; i < l->n && c->left > 0; i++)
         walk_op(&l->ops[i], origin, c);

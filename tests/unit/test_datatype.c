@@ -302,12 +302,13 @@ static void mismatch(void)
         describe(current, 1);
 }
 
-static void same(long long engine, long long open_mpi, const char *what, int count)
+/* `at` says which count, byte length or array index was being compared. */
+static void same(long long engine, long long open_mpi, const char *what, int at)
 {
     if (engine != open_mpi) {
         mismatch();
-        fail_msg("%s: %s (count %d): engine %lld, Open MPI %lld", label, what,
-                 count, engine, open_mpi);
+        fail_msg("%s: %s [%d]: engine %lld, Open MPI %lld", label, what, at,
+                 engine, open_mpi);
     }
 }
 
@@ -318,7 +319,7 @@ static void same_bytes(const void *engine, const void *open_mpi, size_t n,
     for (size_t i = 0; i < n; i++)
         if (e[i] != o[i]) {
             mismatch();
-            fail_msg("%s: %s (count %d): byte %zu of %zu: engine %d, Open MPI %d",
+            fail_msg("%s: %s [count %d]: byte %zu of %zu: engine %d, Open MPI %d",
                      label, what, count, i, n, e[i], o[i]);
         }
 }
