@@ -1,7 +1,7 @@
 /*
  * api_init.c — MPI's environment calls in the compute process: MPI_Init,
  * MPI_Init_thread, MPI_Finalize, MPI_Abort, the thread-level and state
- * queries, timers and versions.
+ * queries, timers, versions and the MPI_Pcontrol profiling hook.
  *
  * MPI_Init connects to the keeper: through the channel mpickpt-run created
  * (MPICKPT_CHANNEL_FD), or, when the app was started with only the plugin
@@ -136,5 +136,13 @@ int MPI_Get_library_version(char *version, int *resultlen)
     snprintf(version, MPI_MAX_LIBRARY_VERSION_STRING, "mpickpt %s over %.*s",
              PACKAGE_VERSION, len, ompi);
     *resultlen = (int)strlen(version);
+    return MPI_SUCCESS;
+}
+
+int MPI_Pcontrol(const int level, ...)
+{
+    /* A hook for profiling libraries; MPI defines it as doing nothing
+     * unless one is interposed. */
+    (void)level;
     return MPI_SUCCESS;
 }

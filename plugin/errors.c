@@ -73,6 +73,9 @@ static const char *const error_texts[] = {
 
 const char *mk_error_text(int code)
 {
+    const char *user = mk_user_error_text(code);
+    if (user)
+        return user;
     if (code >= 0 && (size_t)code < sizeof error_texts / sizeof error_texts[0] && error_texts[code])
         return error_texts[code];
     return "unknown error code";
@@ -105,15 +108,22 @@ _Noreturn void mk_abort(struct mk_comm *comm, int code)
     _exit(code ? code : 1);
 }
 
+/* One fprintf, hence one write on the unbuffered stderr: the lines of ranks
+ * failing together do not interleave. */
 _Noreturn void mk_fatal(const char *fmt, ...)
 {
+    char message[512];
     va_list ap;
-    fprintf(stderr, "mpickpt: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n");
+    fprintf(stderr, "mpickpt: %s\n", message);
     mk_abort(NULL, 1);
+}
+
+_Noreturn void mk_unsupported(const char *name)
+{
+    mk_fatal("%s is not supported yet", name);
 }
 
 void mk_require_init(const char *fn)

@@ -40,8 +40,17 @@ int mk_error(struct mk_comm *comm, int code, const char *fn);
 _Noreturn void mk_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends the job with MPI_Abort(comm, code) semantics. */
 _Noreturn void mk_abort(struct mk_comm *comm, int code);
-/* The text of an error class (MPI_Error_string). */
+/* Ends the job because the app called an MPI function the plugin does not
+ * implement: prints "mpickpt: <name> is not supported yet" and aborts
+ * through the keeper with a non-zero status (the generated stubs.c). */
+_Noreturn void mk_unsupported(const char *name);
+/* The text of an error code (MPI_Error_string), user-defined ones too. */
 const char *mk_error_text(int code);
+/* User-defined error codes (api_errors.c): the text of a code the app
+ * added ("" if it set none; NULL if `code` is not one), and the last code
+ * handed out (MPI_LASTUSEDCODE; MPI_ERR_LASTCODE while none was added). */
+const char *mk_user_error_text(int code);
+int mk_error_lastused(void);
 
 /* Entry check of every MPI function that needs MPI initialized and not yet
  * finalized: a clear message and exit otherwise. */

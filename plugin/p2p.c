@@ -142,7 +142,8 @@ static void recv_done(struct mk_request *r)
     r->status._ucount = (size_t)cmp->bytes;
     if (!cmp->cancelled && cmp->bytes > 0) {
         const unsigned char *data = (unsigned char *)client_ptr(r->block) + WIRE_HEADER_BYTES;
-        dt_unpack(data, (size_t)cmp->bytes, r->type, (size_t)r->count, r->buf);
+        /* A message shorter than the buffer fills only its first bytes. */
+        dt_unpack_range(data, 0, (size_t)cmp->bytes, r->type, (size_t)r->count, r->buf);
     }
     request_free_block(r);
     r->complete = 1;
