@@ -72,9 +72,10 @@ enum wire_op {
 
     /* --- collectives (keeper-side non-blocking) -----------------------------
      * All take arg0 comm, arg1 enum wire_coll, and complete when the
-     * collective is complete at this rank. Buffers are heap blocks of bytes;
-     * MPI_IN_PLACE is WIRE_IN_PLACE as the send offset. See enum wire_coll
-     * for each collective's arguments. */
+     * collective is complete at this rank, with val0 its sequence number on
+     * the comm (1, 2, … in the order started; the same on every member).
+     * Buffers are heap blocks of bytes; MPI_IN_PLACE is WIRE_IN_PLACE as
+     * the send offset. See enum wire_coll for each collective's arguments. */
     WOP_COLL = 200,
 
     /* --- communicators ---------------------------------------------------
@@ -121,7 +122,7 @@ enum wire_send_mode { WIRE_SEND_STANDARD, WIRE_SEND_SYNCHRONOUS };
  * GATHER         arg2 root, arg3 sb, arg4 n per rank, arg5 rb
  * GATHERV        arg2 root, arg3 sb, arg4 n sent, arg5 rb, arg6 vblk (root)
  * SCATTER        arg2 root, arg3 sb, arg4 n per rank, arg5 rb
- * SCATTERV       arg2 root, arg3 sb, arg4 vblk (root), arg5 rb, arg6 n recv
+ * SCATTERV       arg2 root, arg3 sb, arg4 n recv, arg5 rb, arg6 vblk (root)
  * ALLGATHER      arg3 sb, arg4 n per rank, arg5 rb
  * ALLGATHERV     arg3 sb, arg4 n sent, arg5 rb, arg6 vblk
  * ALLTOALL       arg3 sb, arg4 n per pair, arg5 rb
