@@ -315,6 +315,13 @@ static void serve(struct keeper *k, const struct chan_sub *sub)
     k->serve[sub->op](k, sub);
 }
 
+static int exit_code_of(int wstatus)
+{
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    return 128 + WTERMSIG(wstatus);
+}
+
 /* The compute process ended before MPI_Finalize: the protocol decides. */
 static _Noreturn void compute_failed(struct keeper *k, int wstatus)
 {
@@ -325,7 +332,9 @@ static _Noreturn void compute_failed(struct keeper *k, int wstatus)
     case FAILURE_END_JOB:
         break;
     }
-    keeper_abort(k, MPI_COMM_WORLD, 1);
+    /* The job ends with the status the rank would have had natively. */
+    int code = exit_code_of(wstatus);
+    keeper_abort(k, MPI_COMM_WORLD, code ? code : 1);
 }
 
 static int has_pending_work(const struct keeper *k)
@@ -387,13 +396,6 @@ static void run_loop(struct keeper *k)
             continue;
         chan_doorbell_wait(bell, seen);
     }
-}
-
-static int exit_code_of(int wstatus)
-{
-    if (WIFEXITED(wstatus))
-        return WEXITSTATUS(wstatus);
-    return 128 + WTERMSIG(wstatus);
 }
 
 int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_options *opt)

@@ -14,7 +14,6 @@
  */
 #include "config.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -50,11 +49,13 @@ static void usage(FILE *out)
             "be run under mpickpt.\n");
 }
 
+/* One line, written at once: the lines of several ranks failing together
+ * must not interleave. */
 static _Noreturn void die_usage(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "mpickpt-run: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
+    char msg[CONFIG_ERROR_MAX + 64];
+    snprintf(msg, sizeof msg, fmt, arg);
+    fprintf(stderr, "mpickpt-run: %s\n", msg);
     exit(2);
 }
 

@@ -17,13 +17,18 @@ export OMPI_MCA_mpi_yield_when_idle=1
 
 test_cores=$(nproc 2>/dev/null || echo 1)
 
+# run_bounded COMMAND [ARGS...] — runs COMMAND, killed if it outlives
+# MPICKPT_TEST_TIMEOUT (exit status 124, or 137 if it had to be killed).
+run_bounded() {
+    timeout -k 10 "$MPICKPT_TEST_TIMEOUT" "$@"
+}
+
 # run_mpi NP PROGRAM [ARGS...] — runs PROGRAM on NP ranks, bounded in time.
 run_mpi() {
     np=$1; shift
     extra=""
     [ "$np" -gt "$test_cores" ] && extra="--oversubscribe"
-    timeout -k 10 "$MPICKPT_TEST_TIMEOUT" \
-        "$MPIRUN" -np "$np" $extra --bind-to none "$@"
+    run_bounded "$MPIRUN" -np "$np" $extra --bind-to none "$@"
 }
 
 # The build tree's plugin and keeper, for running jobs under mpickpt.
@@ -52,4 +57,42 @@ run_mode() {
 fail() {
     echo "FAIL: $*" >&2
     exit 1
+}
+
+# make_tmpdir — creates a private temporary directory, $tmp, removed when
+# the test exits (for tests that set no EXIT trap of their own).
+make_tmpdir() {
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/mpickpt-test.XXXXXX") || fail "mktemp -d"
+    trap 'rm -rf "$tmp"' EXIT
+}
+
+# mpickpt_modes — the modes of MPICKPT_TEST_MODES that run under mpickpt
+# (every one but native, which tests run anyway as the reference).
+mpickpt_modes() {
+    for m in $MPICKPT_TEST_MODES; do
+        [ "$m" = native ] || printf '%s\n' "$m"
+    done
+}
+
+# check_not_hung STATUS WHAT — a run that ended by run_bounded's timeout
+# hung: that is a failure.
+check_not_hung() {
+    case $1 in
+    124 | 137) fail "$2: still running at the timeout (exit status $1)" ;;
+    esac
+}
+
+# same_file EXPECTED ACTUAL WHAT — succeeds if the two files are
+# byte-identical; otherwise prints WHAT and the start of a unified diff on
+# stderr and returns 1 (the caller decides whether to go on).
+same_file() {
+    cmp -s "$1" "$2" && return 0
+    echo "$3: differs from the expected output (diff expected actual):" >&2
+    diff -a -u "$1" "$2" | head -n 40 >&2
+    return 1
+}
+
+# has_line FILE LINE — FILE has a line exactly equal to LINE.
+has_line() {
+    grep -qxF -- "$2" "$1"
 }
