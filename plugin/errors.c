@@ -41,6 +41,33 @@ MPI_Errhandler errhandler_handle(struct mk_errhandler *eh)
     return (MPI_Errhandler)(void *)eh;
 }
 
+struct mk_errhandler *errhandler_new(MPI_Comm_errhandler_function *fn)
+{
+    struct mk_errhandler *eh = malloc(sizeof *eh);
+    if (eh)
+        *eh = (struct mk_errhandler){ .magic = MK_ERRHANDLER_MAGIC, .fn = fn, .refs = 1 };
+    return eh;
+}
+
+static int predefined(const struct mk_errhandler *eh)
+{
+    return eh == &fatal_handler || eh == &return_handler;
+}
+
+void errhandler_retain(struct mk_errhandler *eh)
+{
+    if (!predefined(eh))
+        eh->refs++;
+}
+
+void errhandler_release(struct mk_errhandler *eh)
+{
+    if (predefined(eh) || --eh->refs > 0)
+        return;
+    eh->magic = 0;
+    free(eh);
+}
+
 static const char *const error_texts[] = {
     [MPI_SUCCESS] = "MPI_SUCCESS: no errors",
     [MPI_ERR_BUFFER] = "MPI_ERR_BUFFER: invalid buffer pointer",

@@ -31,6 +31,14 @@ struct mk_errhandler *errhandler_fatal(void);
 struct mk_errhandler *errhandler_return(void);
 struct mk_errhandler *errhandler_get(MPI_Errhandler handle);
 MPI_Errhandler errhandler_handle(struct mk_errhandler *eh);
+/* A user handler calling `fn`, with one reference (the app's handle); NULL
+ * when memory is short. */
+struct mk_errhandler *errhandler_new(MPI_Comm_errhandler_function *fn);
+/* References: every communicator using a handler and every app handle to
+ * it hold one; the handler is freed when the last goes. The predefined
+ * handlers are never freed. */
+void errhandler_retain(struct mk_errhandler *eh);
+void errhandler_release(struct mk_errhandler *eh);
 
 /* Applies comm's handler (MPI_COMM_WORLD's when comm is NULL) to error
  * `code` raised by MPI function `fn` ("MPI_Send"); returns `code`. */
