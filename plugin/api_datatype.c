@@ -18,8 +18,8 @@
  * a bad count is MPI_ERR_COUNT, a bad datatype MPI_ERR_TYPE, anything
  * else the engine rejects MPI_ERR_ARG.
  *
- * Type attributes are not copied by MPI_Type_dup nor deleted by
- * MPI_Type_free yet: plugin/attributes exposes no hook for them.
+ * Type attributes are copied by MPI_Type_dup and deleted by MPI_Type_free
+ * through plugin/attributes, with their keyvals' callbacks.
  */
 
 /* Declare the MPI-1 functions removed from mpi.h in MPI-3 mode: Open MPI's
@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/attributes.h"
 #include "plugin/datatype.h"
 #include "plugin/errors.h"
 #include "plugin/types.h"
@@ -299,6 +300,14 @@ int MPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
     struct mk_type *t = type_derived(*newtype);
     /* Cut the original name, as Open MPI does, so the prefix fits. */
     snprintf(t->name, sizeof t->name, "Dup %.*s", (int)sizeof t->name - 5, name_of(oldtype));
+    /* Attributes follow their keyvals' copy callbacks (MPI-3.1 §6.7.2). */
+    rc = attributes_copy_type(oldtype, *newtype);
+    if (rc != MPI_SUCCESS) {
+        attributes_delete_type(*newtype);
+        type_destroy(t);
+        *newtype = MPI_DATATYPE_NULL;
+        return fail(rc, "MPI_Type_dup");
+    }
     return MPI_SUCCESS;
 }
 
@@ -320,6 +329,10 @@ int MPI_Type_free(MPI_Datatype *type)
     struct mk_type *t = type ? type_derived(*type) : NULL;
     if (!t)
         return fail(MPI_ERR_TYPE, "MPI_Type_free");
+    /* The delete callbacks run first, while the handle is still valid. */
+    int rc = attributes_delete_type(*type);
+    if (rc != MPI_SUCCESS)
+        return fail(rc, "MPI_Type_free");
     type_destroy(t);
     *type = MPI_DATATYPE_NULL;
     return MPI_SUCCESS;

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "common/wire.h"
+#include "plugin/attributes.h"
 #include "plugin/client.h"
 #include "plugin/comm.h"
 #include "plugin/errors.h"
@@ -69,6 +70,9 @@ int MPI_Finalized(int *flag)
 int MPI_Finalize(void)
 {
     mk_require_init("MPI_Finalize");
+    /* MPI-3.1 §8.7.1: finalizing first deletes MPI_COMM_SELF's attributes,
+     * as if the communicator were freed, so layered libraries can clean up. */
+    attributes_delete_comm(comm_get(MPI_COMM_SELF));
     /* Output the app wrote before finalizing must reach the keeper first. */
     fflush(stdout);
     fflush(stderr);

@@ -36,9 +36,9 @@ static int run_blocking(struct mk_request *r, MPI_Status *status, const char *fn
         rc = r->status.MPI_ERROR;
         request_copy_status(r, status);
     }
-    if (r->type)
-        dt_release(r->type);
-    return rc == MPI_SUCCESS ? rc : mk_error(r->comm, rc, fn);
+    struct mk_comm *c = r->comm;
+    request_drop_args(r);
+    return rc == MPI_SUCCESS ? rc : mk_error(c, rc, fn);
 }
 
 static int blocking_send(const void *buf, int count, MPI_Datatype type, int dest, int tag,
@@ -191,9 +191,9 @@ int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int 
             rc = recv.status.MPI_ERROR;
         request_copy_status(&recv, status);
     } else {
-        dt_release(send.type);
+        request_drop_args(&send);
     }
-    dt_release(recv.type);
+    request_drop_args(&recv);
     return rc == MPI_SUCCESS ? rc : mk_error(c, rc, "MPI_Sendrecv");
 }
 

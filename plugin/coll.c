@@ -183,7 +183,7 @@ static int coll_new(struct coll_call *call, size_t bytes)
     }
     r->block = block;
     r->block_bytes = size;
-    r->comm = call->comm;
+    request_set_comm(r, call->comm);
     r->extra = co;
     r->free_extra = coll_free_extra;
     r->on_complete = coll_done;

@@ -40,7 +40,7 @@ static void set_args(struct mk_request *r, void *buf, int count, struct dt_type 
     if (r->type)
         dt_release(r->type);
     r->type = dt_retain(type);
-    r->comm = comm;
+    request_set_comm(r, comm);
     r->peer = peer;
     r->tag = tag;
 }
@@ -117,7 +117,7 @@ static int start_send(struct mk_request *r)
     struct mk_request *w = request_new(MKR_SEND);
     if (!w)
         return MPI_ERR_NO_MEM;
-    w->comm = r->comm;
+    request_set_comm(w, r->comm);
     w->on_complete = detached_send_done;
     w->released = 1;
     int rc = submit_send(r, w);

@@ -8,6 +8,7 @@
 
 #include "common/offset_heap.h"
 #include "plugin/client.h"
+#include "plugin/comm.h"
 #include "plugin/datatype.h"
 
 struct mk_request *request_new(enum mk_request_kind kind)
@@ -43,11 +44,27 @@ void request_free_block(struct mk_request *r)
     }
 }
 
+void request_set_comm(struct mk_request *r, struct mk_comm *comm)
+{
+    if (comm)
+        comm_retain(comm);
+    if (r->comm)
+        comm_release(r->comm);
+    r->comm = comm;
+}
+
+void request_drop_args(struct mk_request *r)
+{
+    if (r->type)
+        dt_release(r->type);
+    r->type = NULL;
+    request_set_comm(r, NULL);
+}
+
 static void destroy(struct mk_request *r)
 {
     request_free_block(r);
-    if (r->type)
-        dt_release(r->type);
+    request_drop_args(r);
     if (r->extra && r->free_extra)
         r->free_extra(r->extra);
     r->magic = 0;

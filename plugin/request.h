@@ -53,7 +53,7 @@ struct mk_request {
     void *buf;
     int count;
     struct dt_type *type;      /* referenced while the request lives */
-    struct mk_comm *comm;
+    struct mk_comm *comm;      /* referenced too (request_set_comm) */
     int peer;                  /* destination or source */
     int tag;
     int send_mode;             /* enum wire_send_mode; MKR_SEND only */
@@ -78,6 +78,12 @@ struct mk_request *request_get(MPI_Request handle);
 void request_release(struct mk_request *r);
 /* Called by the client when r's completion record has been stored. */
 void request_completed(struct mk_request *r);
+/* Makes `r` hold `comm` (a reference, so a communicator freed by the app
+ * stays valid for the operation under way); NULL lets go. */
+void request_set_comm(struct mk_request *r, struct mk_comm *comm);
+/* Lets go of the type and communicator `r` holds (done when the request
+ * is freed; requests on the stack call it themselves). */
+void request_drop_args(struct mk_request *r);
 /* Frees the heap block of `r`, if any. */
 void request_free_block(struct mk_request *r);
 /* Sets `status` to MPI's empty status (source MPI_ANY_SOURCE, tag
