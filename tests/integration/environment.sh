@@ -1,9 +1,11 @@
 #!/bin/sh
 # tests/integration/environment.sh — tests/mpi/environment at every thread
-# level (np 1 and 4), and its usage error.
+# level (np 1 and 4), in every mode (native, under mpickpt-run, preloaded),
+# and its usage error.
 #
 # Each --thread=<level> run must exit 0 and print exactly
-# "PASS environment np=<n>". Without an argument, or with an unknown level,
+# "PASS environment np=<n>" (under mpickpt, MULTIPLE is granted as
+# SERIALIZED, which the program accepts as MPI allows). Without an argument, or with an unknown level,
 # the program must print one usage line on stderr, nothing on stdout, and
 # exit with status 2 (it does so before initializing MPI).
 . "$top_srcdir/tests/lib.sh"
@@ -12,14 +14,16 @@ prog="$top_builddir/tests/mpi/environment"
 errors=$(mktemp) || fail "mktemp"
 trap 'rm -f "$errors"' EXIT
 
-for level in single funneled serialized multiple; do
-    for np in 1 4; do
-        out=$(run_mpi "$np" "$prog" --thread="$level")
-        status=$?
-        if [ $status -ne 0 ] || [ "$out" != "PASS environment np=$np" ]; then
-            fail "--thread=$level np=$np: exit status $status, output: $out"
-        fi
-        echo "ok: --thread=$level $out"
+for mode in $MPICKPT_TEST_MODES; do
+    for level in single funneled serialized multiple; do
+        for np in 1 4; do
+            out=$(run_mode "$mode" "$np" "$prog" --thread="$level")
+            status=$?
+            if [ $status -ne 0 ] || [ "$out" != "PASS environment np=$np" ]; then
+                fail "$mode --thread=$level np=$np: exit status $status, output: $out"
+            fi
+            echo "ok: $mode --thread=$level $out"
+        done
     done
 done
 
