@@ -8,7 +8,8 @@
  * producer acquires before reusing the slot. Doorbells pair a sequentially
  * consistent store of `seq` (ringer) with one of `sleeping` (waiter): of the
  * two, at least one sees the other's store, so a waiter that found no work
- * either sees the new `seq` or is woken by the ringer.
+ * either sees the new `seq` or is woken by the ringer. The waiter sets
+ * `sleeping` before every wait; a ringer clears it when it wakes.
  */
 #include "common/channel.h"
 
@@ -194,6 +195,9 @@ void chan_doorbell_wait(struct chan_doorbell *bell, uint32_t seen)
 void chan_doorbell_ring(struct chan_doorbell *bell)
 {
     atomic_fetch_add(&bell->seq, 1);
-    if (atomic_load(&bell->sleeping))
+    /* Taking the flag makes a burst of rings cost one wake-up: a later
+     * ringer finds it clear, and the waiter, if it had not slept yet,
+     * sees the new seq and does not sleep. */
+    if (atomic_exchange(&bell->sleeping, 0))
         futex(&bell->seq, FUTEX_WAKE, 1);
 }

@@ -85,6 +85,7 @@ struct chan_ctl {
     _Alignas(64) struct chan_doorbell keeper_bell;   /* keeper sleeps here */
     _Alignas(64) struct chan_doorbell compute_bell;  /* compute sleeps here */
     _Atomic uint32_t compute_waiting;  /* compute is inside an MPI wait */
+    _Atomic uint32_t waiting_policy;   /* enum waiting_policy, set by the keeper */
     _Alignas(64) struct chan_ring_pos sub;
     _Alignas(64) struct chan_ring_pos cmp;
 };

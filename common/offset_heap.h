@@ -9,7 +9,10 @@
  * merge: the heap is sparse virtual memory, so the cost of that simplicity
  * is address space, not memory — and blocks of at least
  * OFFSET_HEAP_RELEASE_BYTES have their pages released on free (the caller's
- * `release` hook punches a hole in the memfd).
+ * `release` hook punches a hole in the memfd). Smaller blocks keep their
+ * pages: a freed block is reused by the next message of its size, and
+ * touching fresh zeroed pages for every message would cost more than the
+ * copy itself.
  *
  * Invariants: every allocated block is aligned to its class size (at most
  * 4 KiB alignment is promised to callers); the bookkeeping lives in private
@@ -25,7 +28,7 @@
 
 #define OFFSET_HEAP_MIN_BLOCK 64u
 #define OFFSET_HEAP_CLASSES 48
-#define OFFSET_HEAP_RELEASE_BYTES (1u << 20)
+#define OFFSET_HEAP_RELEASE_BYTES ((uint64_t)64 << 20)
 #define OFFSET_HEAP_NONE UINT64_MAX
 
 struct offset_free_list {

@@ -6,20 +6,12 @@
 
 #include <hwloc.h>
 #include <stdio.h>
-#include <stdlib.h>
-
-static int local_ranks(void)
-{
-    const char *s = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-    int n = s ? atoi(s) : 1;
-    return n > 0 ? n : 1;
-}
 
 void binding_apply(pid_t compute, struct binding_plan *plan)
 {
     hwloc_topology_t topo;
     snprintf(plan->where, sizeof plan->where, "not bound (no topology)");
-    plan->spin = 0;
+    plan->policy = WAIT_OVERSUBSCRIBED;
     if (hwloc_topology_init(&topo) != 0)
         return;
     if (hwloc_topology_load(topo) != 0) {
@@ -27,7 +19,7 @@ void binding_apply(pid_t compute, struct binding_plan *plan)
         return;
     }
     int pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-    plan->spin = pus > 0 && 2 * local_ranks() <= pus;
+    plan->policy = waiting_policy_for(waiting_local_ranks(), pus);
 
     hwloc_bitmap_t mine = hwloc_bitmap_alloc();
     if (hwloc_get_cpubind(topo, mine, HWLOC_CPUBIND_PROCESS) != 0 ||
@@ -48,10 +40,9 @@ void binding_apply(pid_t compute, struct binding_plan *plan)
     hwloc_bitmap_only(keeper_set, (unsigned)(sibling >= 0 ? sibling : first));
     hwloc_set_proc_cpubind(topo, compute, compute_set, HWLOC_CPUBIND_PROCESS);
     hwloc_set_cpubind(topo, keeper_set, HWLOC_CPUBIND_PROCESS);
-    /* Sharing one PU, a spinning keeper would hold the very PU its
-     * compute process needs. */
-    if (sibling < 0)
-        plan->spin = 0;
+    /* Sharing one PU, the two processes must not both spin. */
+    if (sibling < 0 && plan->policy == WAIT_PU_EACH)
+        plan->policy = WAIT_CORE_EACH;
     snprintf(plan->where, sizeof plan->where, "on core %u PU %d, compute on PU %d%s",
              core->logical_index, sibling >= 0 ? sibling : first, first,
              sibling >= 0 ? " (hyper-thread siblings)" : " (same PU)");

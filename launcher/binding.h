@@ -7,7 +7,8 @@
  * sibling when there is one. Spinning pays only while every process on the
  * node can have a processing unit of its own; otherwise the keeper yields
  * between polls, because a spinner that outnumbers the cores holds the core
- * its partner needs for a whole time slice.
+ * its partner needs for a whole time slice. The keeper decides the policy
+ * for both sides and tells the compute process through the channel.
  */
 #ifndef MPICKPT_LAUNCHER_BINDING_H
 #define MPICKPT_LAUNCHER_BINDING_H
@@ -15,8 +16,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/waiting.h"
+
 struct binding_plan {
-    int spin;                  /* keeper spins while MPI is pending */
+    enum waiting_policy policy;
     char where[160];           /* what was done, for --verbose */
 };
 

@@ -342,17 +342,27 @@ static int has_pending_work(const struct keeper *k)
     return k->ntracked > 0 || k->npollers > 0 || k->backlog_len > 0;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /* Waits a little before the next poll while MPI requests are pending. When
- * the compute process is waiting for them, the keeper spins (a core to
- * spare) or yields (no core to spare); when it is computing, nothing is
- * urgent and the keeper sleeps, longer and longer up to a millisecond, so
- * it does not take the core the application is using. */
+ * the compute process is waiting for them, the keeper spins (it has the PU
+ * to itself: the compute process sleeps on its futex) or, oversubscribed,
+ * yields; when the compute process is computing, nothing is urgent and the
+ * keeper sleeps, longer and longer up to a millisecond, so it does not take
+ * the core the application is using. */
 static void pause_while_pending(struct keeper *k, long *backoff_ns)
 {
     if (atomic_load_explicit(&k->ch->ctl->compute_waiting, memory_order_relaxed)) {
         *backoff_ns = 0;
-        if (!k->opt->spin)
+        if (k->opt->policy == WAIT_OVERSUBSCRIBED)
             sched_yield();
+        else
+            cpu_relax();
         return;
     }
     *backoff_ns = *backoff_ns ? (*backoff_ns * 2 > 1000000 ? 1000000 : *backoff_ns * 2) : 20000;
@@ -360,10 +370,25 @@ static void pause_while_pending(struct keeper *k, long *backoff_ns)
     nanosleep(&ts, NULL);
 }
 
+/* How long the keeper keeps polling its channel after its last piece of
+ * work before it sleeps: a compute process that just got a completion
+ * usually submits again within microseconds, and finding the keeper awake
+ * saves a futex wake-up and a sleep on each side. Yielding, not spinning,
+ * so a compute process on the same PU runs meanwhile. */
+#define LINGER_NS 20000
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void run_loop(struct keeper *k)
 {
     struct chan_doorbell *bell = &k->ch->ctl->keeper_bell;
     long backoff_ns = 0;
+    int64_t last_work = now_ns();
     while (!k->finalized) {
         int progressed = 0;
         struct chan_sub sub;
@@ -385,10 +410,15 @@ static void run_loop(struct keeper *k)
             compute_failed(k, wstatus);
         if (progressed || k->finalized) {
             backoff_ns = 0;
+            last_work = now_ns();
             continue;
         }
         if (has_pending_work(k)) {
             pause_while_pending(k, &backoff_ns);
+            continue;
+        }
+        if (now_ns() - last_work < LINGER_NS) {
+            sched_yield();
             continue;
         }
         uint32_t seen = chan_doorbell_arm(bell);
@@ -423,10 +453,11 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
     PMPI_Comm_dup(MPI_COMM_SELF, &self);
     keeper_comm_add(k, WIRE_COMM_WORLD, world);
     keeper_comm_add(k, WIRE_COMM_SELF, self);
+    atomic_store(&ch->ctl->waiting_policy, (uint32_t)opt->policy);
     if (opt->cfg.verbose)
-        keeper_say(k, "keeper %s, compute pid %d, protocol %s, %s while MPI is pending",
+        keeper_say(k, "keeper %s, compute pid %d, protocol %s, waiting: %s",
                    opt->binding, (int)supervisor_pid(sup), k->protocol->name,
-                   opt->spin ? "spinning" : "yielding");
+                   waiting_policy_name(opt->policy));
 
     keeper_register_env(k);
     keeper_register_p2p(k);

@@ -23,6 +23,7 @@
 
 #include "common/channel.h"
 #include "common/config.h"
+#include "common/waiting.h"
 #include "common/wire.h"
 
 struct keeper;
@@ -37,8 +38,8 @@ typedef int (*keeper_poll_fn)(struct keeper *k, void *ctx);
 
 struct keeper_options {
     struct mk_config cfg;
-    int spin;                  /* poll MPI by spinning (else yield between polls) */
-    const char *binding;       /* where the keeper runs, for --verbose */
+    enum waiting_policy policy;  /* common/waiting.h, for both sides */
+    const char *binding;         /* where the keeper runs, for --verbose */
 };
 
 /* Registration of the areas' servers (one function per area file). */

@@ -193,6 +193,6 @@ int main(int argc, char **argv)
     }
     struct binding_plan plan;
     binding_apply(compute, &plan);
-    struct keeper_options opt = { .cfg = ra.cfg, .spin = plan.spin, .binding = plan.where };
+    struct keeper_options opt = { .cfg = ra.cfg, .policy = plan.policy, .binding = plan.where };
     return keeper_run(&ch, sup, &opt);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/offset_heap.h"
+#include "common/waiting.h"
 #include "plugin/request.h"
 
 /* How long a waiter polls before it sleeps on its doorbell. */
@@ -25,7 +26,7 @@
 static struct channel channel = { .fd = -1 };
 static struct offset_heap heap;
 static int connected;
-static int oversubscribed;
+static enum waiting_policy policy;
 
 struct channel *client_channel(void)
 {
@@ -46,15 +47,6 @@ static void release_pages(void *ctx, uint64_t offset, uint64_t bytes)
               (off_t)(channel.ctl->heap_offset + offset), (off_t)bytes);
 }
 
-static void decide_waiting_policy(void)
-{
-    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-    long ranks = local ? atol(local) : 1;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    /* Each rank is two processes: they all fit only with two PUs a rank. */
-    oversubscribed = ranks < 1 || cpus < 2 * ranks;
-}
-
 int client_connect(int channel_fd, int thread_level, struct client_world *world)
 {
     int rc = chan_attach(&channel, channel_fd, NULL);
@@ -65,7 +57,6 @@ int client_connect(int channel_fd, int thread_level, struct client_world *world)
     }
     offset_heap_init(&heap, channel.ctl->heap_size);
     heap.release = release_pages;
-    decide_waiting_policy();
     connected = 1;
 
     uint64_t name_block = client_alloc(sizeof world->processor_name);
@@ -80,6 +71,8 @@ int client_connect(int channel_fd, int thread_level, struct client_world *world)
     snprintf(world->processor_name, sizeof world->processor_name, "%s",
              (char *)client_ptr(name_block));
     client_free(name_block, sizeof world->processor_name);
+    /* The keeper set it before serving the hello. */
+    policy = (enum waiting_policy)atomic_load(&channel.ctl->waiting_policy);
     return 0;
 }
 
@@ -173,14 +166,18 @@ void client_wait_until(int (*done)(void *ctx), void *ctx)
         client_progress();
         if (done(ctx))
             break;
-        /* Poll a little first: a reply often comes within microseconds,
-         * and a futex sleep and wake-up costs about as much again. */
-        int64_t deadline = now_ns() + POLL_BEFORE_SLEEP_NS;
-        while (!chan_cmp_pending(&channel) && now_ns() < deadline) {
-            if (oversubscribed)
-                sched_yield();
-            else
-                cpu_relax();
+        /* Poll a little first where that takes no PU from the keeper: a
+         * reply often comes within microseconds, and a futex sleep and
+         * wake-up costs about as much again. Where the two share a PU,
+         * sleep at once and let the keeper spin (common/waiting.h). */
+        if (policy != WAIT_CORE_EACH) {
+            int64_t deadline = now_ns() + POLL_BEFORE_SLEEP_NS;
+            while (!chan_cmp_pending(&channel) && now_ns() < deadline) {
+                if (policy == WAIT_OVERSUBSCRIBED)
+                    sched_yield();
+                else
+                    cpu_relax();
+            }
         }
         if (chan_cmp_pending(&channel))
             continue;

@@ -9,6 +9,8 @@
  * only byte counts and byte displacements, whatever the app's layout.
  * Gathers put this rank's own contribution straight into its slot of the
  * receive part and pass MPI_IN_PLACE to the keeper, which saves a copy.
+ * Exchanges (coll_exchange, for neighbourhood collectives) are ALLTOALLVs
+ * whose per-rank data is several app blocks, one after the other.
  *
  * Invariants: parts start 64-byte aligned (the keeper's Open MPI reduces
  * the elements in place); every segment to unpack fits in its part
@@ -716,14 +718,17 @@ int coll_scatterv(struct coll_call *call, const void *sendbuf, const int sendcou
 
 /* ---- all-to-all ------------------------------------------------------------------ */
 
-/* An all-to-all: `send` and `recv` describe block j on each side. Alltoall
- * proper (blocks of one size) runs as the keeper's ALLTOALL, the v and w
- * variants as its ALLTOALLV. Parts: [vblk][send][receive]. */
-static int start_alltoall(struct coll_call *call, enum wire_coll which,
-                          const struct peers *send, const struct peers *recv)
+/* Where an all-to-all's parts are in its heap block. */
+struct alltoall_parts {
+    uint64_t vb, sb, rb;
+};
+
+/* A new all-to-all request with parts [vblk][send][receive] sized for
+ * `send` and `recv` (per-rank totals); the v arrays are written for
+ * ALLTOALLV. */
+static int new_alltoall(struct coll_call *call, enum wire_coll which, const struct peers *send,
+                        const struct peers *recv, struct alltoall_parts *at)
 {
-    if (which == WIRE_ALLTOALL && send->bytes[0] != recv->bytes[0])
-        return MPI_ERR_TRUNCATE;
     struct layout l = { 0 };
     size_t vbytes = which == WIRE_ALLTOALLV ? 4 * (size_t)send->n * sizeof(int64_t) : 0;
     size_t vpos = layout_part(&l, vbytes);
@@ -732,22 +737,44 @@ static int start_alltoall(struct coll_call *call, enum wire_coll which,
     int rc = coll_new(call, l.total);
     if (rc != MPI_SUCCESS)
         return rc;
-    uint64_t vb = part_at(call, vpos), sb = part_at(call, spos), rb = part_at(call, rpos);
+    *at = (struct alltoall_parts){ part_at(call, vpos), part_at(call, spos),
+                                   part_at(call, rpos) };
     if (which == WIRE_ALLTOALLV) {
-        write_v(send, vb);
-        write_v(recv, vb + 2 * (uint64_t)send->n * sizeof(int64_t));
+        write_v(send, at->vb);
+        write_v(recv, at->vb + 2 * (uint64_t)send->n * sizeof(int64_t));
     }
-    rc = pack_peers(send, sb);
+    return MPI_SUCCESS;
+}
+
+static int submit_alltoall(struct coll_call *call, enum wire_coll which, const struct peers *send,
+                           const struct alltoall_parts *at)
+{
+    struct chan_sub sub = wire_sub(call, which);
+    sub.arg[3] = (int64_t)at->sb;
+    sub.arg[4] = send->bytes[0];
+    sub.arg[5] = (int64_t)at->rb;
+    sub.arg[6] = (int64_t)at->vb;
+    return coll_submit(call, &sub);
+}
+
+/* An all-to-all: `send` and `recv` describe block j on each side. Alltoall
+ * proper (blocks of one size) runs as the keeper's ALLTOALL, the v and w
+ * variants as its ALLTOALLV. */
+static int start_alltoall(struct coll_call *call, enum wire_coll which,
+                          const struct peers *send, const struct peers *recv)
+{
+    if (which == WIRE_ALLTOALL && send->bytes[0] != recv->bytes[0])
+        return MPI_ERR_TRUNCATE;
+    struct alltoall_parts at;
+    int rc = new_alltoall(call, which, send, recv, &at);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    rc = pack_peers(send, at.sb);
     if (rc == MPI_SUCCESS)
-        rc = unpack_peers(call, recv, rb, -1);
+        rc = unpack_peers(call, recv, at.rb, -1);
     if (rc != MPI_SUCCESS)
         return coll_abandon(call, rc);
-    struct chan_sub sub = wire_sub(call, which);
-    sub.arg[3] = (int64_t)sb;
-    sub.arg[4] = send->bytes[0];
-    sub.arg[5] = (int64_t)rb;
-    sub.arg[6] = (int64_t)vb;
-    return coll_submit(call, &sub);
+    return submit_alltoall(call, which, send, &at);
 }
 
 /* Starts an all-to-all from its two sides, freeing their descriptions.
@@ -818,6 +845,93 @@ int coll_alltoallw(struct coll_call *call, const void *sendbuf, const int sendco
     if (rc == MPI_SUCCESS)
         rc = peers_w(&recv, call->comm->size, recvbuf, recvcounts, rdispls, recvtypes);
     return finish_alltoall(call, WIRE_ALLTOALLV, rc, &send, &recv, in_place);
+}
+
+/* ---- exchanges of arbitrary blocks ------------------------------------------------ */
+
+int coll_resolve(struct coll_call *call, MPI_Comm comm)
+{
+    return resolve_comm(call, comm);
+}
+
+/* Validates a block; gives its type and size in bytes. */
+static int block_check(const struct coll_block *b, int n, struct dt_type **t, size_t *bytes)
+{
+    int rc = b->peer < 0 || b->peer >= n ? MPI_ERR_RANK : check_buffer(b->type, b->count, t);
+    *bytes = rc == MPI_SUCCESS ? dt_size(*t) * (size_t)b->count : 0;
+    return rc;
+}
+
+/* One side of an exchange as per-rank totals (the wire's byte counts and
+ * displacements): the blocks for a rank lie one after the other, in the
+ * order given. */
+static int exchange_totals(struct peers *ps, int n, const struct coll_block b[], int nb)
+{
+    int rc = peers_new(ps, n);
+    for (int i = 0; i < nb && rc == MPI_SUCCESS; i++) {
+        struct dt_type *t;
+        size_t bytes;
+        rc = block_check(&b[i], n, &t, &bytes);
+        if (rc == MPI_SUCCESS)
+            ps->bytes[b[i].peer] += (int64_t)bytes;
+    }
+    for (int j = 0; j < n && rc == MPI_SUCCESS; j++) {
+        ps->displs[j] = (int64_t)ps->total;
+        ps->total += (size_t)ps->bytes[j];
+    }
+    return rc;
+}
+
+/* Packs each send block (`sending`), or has each receive block unpacked on
+ * completion, at its place in the part at `base`. The v arrays are on the
+ * heap by now, so the totals' displacements serve as each rank's cursor. */
+static int place_blocks(struct coll_call *call, struct peers *ps, const struct coll_block b[],
+                        int nb, uint64_t base, int sending)
+{
+    int rc = MPI_SUCCESS;
+    for (int i = 0; i < nb && rc == MPI_SUCCESS; i++) {
+        struct dt_type *t;
+        size_t bytes;
+        rc = block_check(&b[i], ps->n, &t, &bytes);
+        if (rc != MPI_SUCCESS)
+            break;
+        void *buf = displaced(b[i].buf, b[i].in_bytes ? b[i].disp : b[i].disp * dt_extent(t));
+        uint64_t off = base + (uint64_t)ps->displs[b[i].peer];
+        ps->displs[b[i].peer] += (int64_t)bytes;
+        rc = sending ? pack_to(off, bytes, buf, (size_t)b[i].count, t)
+                     : add_packed_seg(call, off, bytes, buf, (size_t)b[i].count, t);
+    }
+    return rc;
+}
+
+static int start_exchange(struct coll_call *call, struct peers *send,
+                          const struct coll_block sb[], int nsend, struct peers *recv,
+                          const struct coll_block rb[], int nrecv)
+{
+    struct alltoall_parts at;
+    int rc = new_alltoall(call, WIRE_ALLTOALLV, send, recv, &at);
+    if (rc != MPI_SUCCESS)
+        return rc;
+    rc = place_blocks(call, send, sb, nsend, at.sb, 1);
+    if (rc == MPI_SUCCESS)
+        rc = place_blocks(call, recv, rb, nrecv, at.rb, 0);
+    if (rc != MPI_SUCCESS)
+        return coll_abandon(call, rc);
+    return submit_alltoall(call, WIRE_ALLTOALLV, send, &at);
+}
+
+int coll_exchange(struct coll_call *call, const struct coll_block send[], int nsend,
+                  const struct coll_block recv[], int nrecv)
+{
+    struct peers s = { 0 }, r = { 0 };
+    int rc = exchange_totals(&s, call->comm->size, send, nsend);
+    if (rc == MPI_SUCCESS)
+        rc = exchange_totals(&r, call->comm->size, recv, nrecv);
+    if (rc == MPI_SUCCESS)
+        rc = start_exchange(call, &s, send, nsend, &r, recv, nrecv);
+    peers_free(&s);
+    peers_free(&r);
+    return rc;
 }
 
 /* ---- reductions ----------------------------------------------------------------- */

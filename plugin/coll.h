@@ -93,4 +93,28 @@ int coll_scan(struct coll_call *call, const void *sendbuf, void *recvbuf, int co
 int coll_exscan(struct coll_call *call, const void *sendbuf, void *recvbuf, int count,
                 MPI_Datatype type, MPI_Op op, MPI_Comm comm);
 
+/* For starters outside coll.c (neighbourhood collectives): resolves
+ * `comm` into call->comm; MPI_SUCCESS or MPI_ERR_COMM. */
+int coll_resolve(struct coll_call *call, MPI_Comm comm);
+
+/* One block of an exchange: `count` instances of `type` at `buf` moved by
+ * `disp` extents of `type` (or `disp` bytes when `in_bytes`), sent to or
+ * received from rank `peer` of the communicator. */
+struct coll_block {
+    int peer;
+    const void *buf;
+    MPI_Aint disp;
+    int in_bytes;
+    int count;
+    MPI_Datatype type;
+};
+
+/* Starts an exchange of any blocks on call->comm (resolved) as the
+ * keeper's ALLTOALLV: the blocks for one rank travel concatenated in the
+ * order given, and the bytes from a rank fill this rank's receive blocks
+ * from it in their order. So the k-th block sent to a rank meets the k-th
+ * block that rank receives from this one: the caller orders them so. */
+int coll_exchange(struct coll_call *call, const struct coll_block send[], int nsend,
+                  const struct coll_block recv[], int nrecv);
+
 #endif

@@ -294,11 +294,13 @@ static void test_heap_releases_large_blocks_only(void **state)
     h.release = count_release;
     released_bytes = 0;
     uint64_t small = offset_heap_alloc(&h, 1000);
-    uint64_t large = offset_heap_alloc(&h, 5u << 20);
+    uint64_t medium = offset_heap_alloc(&h, 5u << 20);
+    uint64_t large = offset_heap_alloc(&h, 100u << 20);
     offset_heap_free(&h, small, 1000);
+    offset_heap_free(&h, medium, 5u << 20);
     assert_int_equal(released_bytes, 0);
-    offset_heap_free(&h, large, 5u << 20);
-    assert_int_equal(released_bytes, 8u << 20);
+    offset_heap_free(&h, large, 100u << 20);
+    assert_int_equal(released_bytes, 128u << 20);
     offset_heap_destroy(&h);
 }
 
