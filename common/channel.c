@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHAN_PAGE 4096u
@@ -173,10 +174,10 @@ int chan_cmp_pending(const struct channel *ch)
 
 /* --- doorbells -------------------------------------------------------- */
 
-static long futex(_Atomic uint32_t *word, int op, uint32_t val)
+static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *timeout)
 {
     /* The shared (not PRIVATE) futex ops: the two sides are processes. */
-    return syscall(SYS_futex, (uint32_t *)word, op, val, NULL, NULL, 0);
+    return syscall(SYS_futex, (uint32_t *)word, op, val, timeout, NULL, 0);
 }
 
 uint32_t chan_doorbell_arm(struct chan_doorbell *bell)
@@ -184,12 +185,23 @@ uint32_t chan_doorbell_arm(struct chan_doorbell *bell)
     return atomic_load_explicit(&bell->seq, memory_order_acquire);
 }
 
-void chan_doorbell_wait(struct chan_doorbell *bell, uint32_t seen)
+static void wait_until_rung(struct chan_doorbell *bell, uint32_t seen, const struct timespec *timeout)
 {
     atomic_store(&bell->sleeping, 1);
     if (atomic_load(&bell->seq) == seen)
-        futex(&bell->seq, FUTEX_WAIT, seen); /* EAGAIN/EINTR: caller re-checks */
+        futex(&bell->seq, FUTEX_WAIT, seen, timeout); /* EAGAIN/EINTR/ETIMEDOUT: caller re-checks */
     atomic_store_explicit(&bell->sleeping, 0, memory_order_relaxed);
+}
+
+void chan_doorbell_wait(struct chan_doorbell *bell, uint32_t seen)
+{
+    wait_until_rung(bell, seen, NULL);
+}
+
+void chan_doorbell_wait_for(struct chan_doorbell *bell, uint32_t seen, long ns)
+{
+    struct timespec timeout = { ns / 1000000000, ns % 1000000000 };
+    wait_until_rung(bell, seen, &timeout);
 }
 
 void chan_doorbell_ring(struct chan_doorbell *bell)
@@ -199,5 +211,5 @@ void chan_doorbell_ring(struct chan_doorbell *bell)
      * ringer finds it clear, and the waiter, if it had not slept yet,
      * sees the new seq and does not sleep. */
     if (atomic_exchange(&bell->sleeping, 0))
-        futex(&bell->seq, FUTEX_WAKE, 1);
+        futex(&bell->seq, FUTEX_WAKE, 1, NULL);
 }

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "launcher/checkpoint.h"
 #include "launcher/protocol.h"
 #include "launcher/supervise.h"
 
@@ -353,11 +354,14 @@ static inline void cpu_relax(void)
  * the compute process is waiting for them, the keeper spins (it has the PU
  * to itself: the compute process sleeps on its futex) or, oversubscribed,
  * yields; when the compute process is computing, nothing is urgent and the
- * keeper sleeps, longer and longer up to a millisecond, so it does not take
- * the core the application is using. */
+ * keeper sleeps on its doorbell, longer and longer up to a millisecond, so
+ * it does not take the core the application is using — and the compute
+ * process rings the doorbell as soon as it starts waiting. */
 static void pause_while_pending(struct keeper *k, long *backoff_ns)
 {
-    if (atomic_load_explicit(&k->ch->ctl->compute_waiting, memory_order_relaxed)) {
+    struct chan_ctl *ctl = k->ch->ctl;
+    uint32_t seen = chan_doorbell_arm(&ctl->keeper_bell);
+    if (atomic_load(&ctl->compute_waiting)) {
         *backoff_ns = 0;
         if (k->opt->policy == WAIT_OVERSUBSCRIBED)
             sched_yield();
@@ -365,9 +369,10 @@ static void pause_while_pending(struct keeper *k, long *backoff_ns)
             cpu_relax();
         return;
     }
+    if (chan_sub_pending(k->ch))
+        return;
     *backoff_ns = *backoff_ns ? (*backoff_ns * 2 > 1000000 ? 1000000 : *backoff_ns * 2) : 20000;
-    struct timespec ts = { 0, *backoff_ns };
-    nanosleep(&ts, NULL);
+    chan_doorbell_wait_for(&ctl->keeper_bell, seen, *backoff_ns);
 }
 
 /* How long the keeper keeps polling its channel after its last piece of
@@ -463,6 +468,8 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
     keeper_register_p2p(k);
     keeper_register_coll(k);
     keeper_register_comm(k);
+    if (opt->ckpt)
+        keeper_poll_until(k, ckpt_keeper_poll, opt->ckpt);
 
     run_loop(k);
 
