@@ -31,6 +31,7 @@
 #ifndef MPICKPT_COMMON_CHANNEL_H
 #define MPICKPT_COMMON_CHANNEL_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,27 @@ struct chan_ring_pos {
     _Alignas(64) _Atomic uint32_t tail;   /* next record to produce */
 };
 
+/* Checkpoint requests, keeper -> compute, and their outcome (launcher/
+ * checkpoint.h, plugin/checkpoint.h). The keeper writes `path`, then
+ * `request` (release); the compute process sets `started` when its capture
+ * forked the writer, then `status` and `done` (release) once the writer
+ * ended. A request is outstanding while request != done; the keeper never
+ * makes a new one before that. */
+#define CHAN_CKPT_PATH_MAX 1024
+/* The keeper's signal to a computing process (plugin/checkpoint.h): glibc
+ * keeps the first real-time signals, and apps that use some tend to start
+ * from SIGRTMIN. */
+#define CHAN_CKPT_SIGNAL (SIGRTMAX - 1)
+struct chan_ckpt {
+    _Atomic uint32_t ready;        /* the compute's handler is installed */
+    _Atomic int32_t status;        /* enum img_writer_state of `done` */
+    _Atomic uint64_t request;      /* epoch asked for; 0: none yet */
+    _Atomic uint64_t started;      /* epoch whose capture started */
+    _Atomic uint64_t done;         /* epoch whose writer ended */
+    _Atomic int64_t pause_ns;      /* the compute's pause for `started` */
+    char path[CHAN_CKPT_PATH_MAX]; /* the image file for `request` */
+};
+
 /* The control page at offset 0 of the shared region. */
 struct chan_ctl {
     uint32_t magic;
@@ -88,6 +110,7 @@ struct chan_ctl {
     _Atomic uint32_t waiting_policy;   /* enum waiting_policy, set by the keeper */
     _Alignas(64) struct chan_ring_pos sub;
     _Alignas(64) struct chan_ring_pos cmp;
+    _Alignas(64) struct chan_ckpt ckpt;
 };
 
 /* One side's view of a mapped channel. */

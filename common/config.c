@@ -5,11 +5,12 @@
 #include "common/config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum setting_kind { SETTING_CHOICE, SETTING_PATH, SETTING_BOOL };
+enum setting_kind { SETTING_CHOICE, SETTING_PATH, SETTING_BOOL, SETTING_DURATION };
 
 struct setting {
     const char *name;                 /* flag name without "--" */
@@ -26,6 +27,8 @@ static const struct setting settings[] = {
       "checkpoint protocol" },
     { "dir", SETTING_PATH, offsetof(struct mk_config, dir), NULL,
       "checkpoint directory" },
+    { "interval", SETTING_DURATION, offsetof(struct mk_config, interval), NULL,
+      "time between checkpoints: 90, 90s, 10m, 2h; 0 = never" },
     { "verbose", SETTING_BOOL, offsetof(struct mk_config, verbose), NULL,
       "say what each side of each rank does (binding, waiting policy)" },
     { "quiet", SETTING_BOOL, offsetof(struct mk_config, quiet), NULL,
@@ -70,6 +73,32 @@ static int parse_bool(const char *value, int *out)
     return -1;
 }
 
+/* Largest interval accepted: about 68 years, so seconds fit an unsigned. */
+#define DURATION_MAX_SECONDS 2147483647ul
+
+/* "90", "90s", "10m", "2h" as seconds. */
+static int parse_duration(const char *value, unsigned *out)
+{
+    if (!isdigit((unsigned char)value[0]))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long n = strtoul(value, &end, 10);
+    unsigned long unit = 1;
+    if (*end == 'm')
+        unit = 60;
+    else if (*end == 'h')
+        unit = 3600;
+    else if (*end != 's' && *end != '\0')
+        return -1;
+    if (*end != '\0' && end[1] != '\0')
+        return -1;
+    if (errno != 0 || n > DURATION_MAX_SECONDS / unit)
+        return -1;
+    *out = (unsigned)(n * unit);
+    return 0;
+}
+
 /* Sets one setting from text; `origin` ("--dir" or "MPICKPT_DIR") names it
  * in the error message. */
 static int apply_value(struct mk_config *cfg, const struct setting *s, const char *value,
@@ -101,6 +130,14 @@ static int apply_value(struct mk_config *cfg, const struct setting *s, const cha
         if (parse_bool(value, (int *)field(cfg, s)) != 0) {
             snprintf(err, CONFIG_ERROR_MAX,
                      "invalid %s '%s': accepted values are 1, 0, yes, no, true, false, on, off",
+                     origin, value);
+            return -1;
+        }
+        return 0;
+    case SETTING_DURATION:
+        if (parse_duration(value, (unsigned *)field(cfg, s)) != 0) {
+            snprintf(err, CONFIG_ERROR_MAX,
+                     "invalid %s '%s': a duration is expected: 90, 90s, 10m, 2h (0 = never)",
                      origin, value);
             return -1;
         }
@@ -171,6 +208,9 @@ int config_export(const struct mk_config *cfg)
         case SETTING_BOOL:
             snprintf(value, sizeof value, "%d", *(int *)field(c, s));
             break;
+        case SETTING_DURATION:
+            snprintf(value, sizeof value, "%us", *(unsigned *)field(c, s));
+            break;
         }
         if (setenv(name, value, 1) != 0)
             return -1;
@@ -200,6 +240,10 @@ void config_print_help(FILE *out)
             break;
         case SETTING_BOOL:
             snprintf(flag, sizeof flag, "--%s", s->name);
+            break;
+        case SETTING_DURATION:
+            snprintf(flag, sizeof flag, "--%s=TIME", s->name);
+            snprintf(def, sizeof def, " (default %u)", *(unsigned *)field(&defaults, s));
             break;
         }
         fprintf(out, "  %-24s %s%s\n", flag, s->help, def);

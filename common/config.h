@@ -25,6 +25,7 @@ enum mk_protocol {
 struct mk_config {
     enum mk_protocol protocol;
     char dir[PATH_MAX];        /* checkpoint directory */
+    unsigned interval;         /* seconds between checkpoints; 0: never */
     int verbose;
     int quiet;
 };

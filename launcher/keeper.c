@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "launcher/checkpoint.h"
 #include "launcher/protocol.h"
 #include "launcher/supervise.h"
 
@@ -467,6 +468,8 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
     keeper_register_p2p(k);
     keeper_register_coll(k);
     keeper_register_comm(k);
+    if (opt->ckpt)
+        keeper_poll_until(k, ckpt_keeper_poll, opt->ckpt);
 
     run_loop(k);
 

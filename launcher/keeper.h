@@ -36,8 +36,11 @@ typedef void (*keeper_done_fn)(struct keeper *k, void *ctx, const MPI_Status *st
  * (e.g. a blocking probe); returns 1 once that work is finished. */
 typedef int (*keeper_poll_fn)(struct keeper *k, void *ctx);
 
+struct ckpt_keeper;
+
 struct keeper_options {
     struct mk_config cfg;
+    struct ckpt_keeper *ckpt;    /* periodic checkpoints, or NULL */
     enum waiting_policy policy;  /* common/waiting.h, for both sides */
     const char *binding;         /* where the keeper runs, for --verbose */
 };

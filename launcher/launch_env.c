@@ -19,8 +19,7 @@ const char *launch_plugin_path(void)
     return env && *env ? env : MPICKPT_PLUGIN_PATH;
 }
 
-/* Finds `program` like execvp would; fills `out`. */
-static int resolve(const char *program, char *out, size_t len)
+int launch_resolve(const char *program, char *out, size_t len)
 {
     if (strchr(program, '/')) {
         snprintf(out, len, "%s", program);
@@ -69,7 +68,7 @@ int launch_check_program(const char *program, const char *plugin, char *why, siz
 {
     char path[4096];
     struct stat st;
-    if (resolve(program, path, sizeof path) != 0 || stat(path, &st) != 0) {
+    if (launch_resolve(program, path, sizeof path) != 0 || stat(path, &st) != 0) {
         snprintf(why, len, "cannot run %s: no such program", program);
         return -1;
     }

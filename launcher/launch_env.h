@@ -11,6 +11,9 @@
 
 /* Path of libmpickpt.so: $MPICKPT_PLUGIN, else the installed one. */
 const char *launch_plugin_path(void);
+/* Finds `program` like execvp would (PATH when it has no '/'); fills `out`.
+ * Returns 0, or -1 if there is no such executable. */
+int launch_resolve(const char *program, char *out, size_t len);
 /* 0 if `program` (searched in PATH when it has no '/') is an executable the
  * plugin can be preloaded into and `plugin` exists; else -1 with a one-line
  * reason in `why`. */

@@ -8,6 +8,13 @@
  * the channel, starts the application with libmpickpt.so preloaded as the
  * compute process, and serves it until it exits; exits with its status.
  *
+ * With --interval, a single-rank job is checkpointed periodically into
+ * --dir (launcher/checkpoint.h). `mpickpt-run --restart=JOBDIR` (what
+ * mpickpt-restart runs) starts the compute process from the job's newest
+ * valid checkpoint instead: mpickpt-restore IMAGE, which inherits the new
+ * channel (--hook-arg FD) and output pipes, and continues the app where
+ * the image left it, without MPI_Init.
+ *
  * The plugin's own entry point (an app started with LD_PRELOAD) reaches the
  * same keeper through the internal --adopt form: the plugin forked the
  * compute process itself and hands over its pid, channel and output pipes.
@@ -27,6 +34,7 @@
 #include "common/channel.h"
 #include "common/config.h"
 #include "launcher/binding.h"
+#include "launcher/checkpoint.h"
 #include "launcher/keeper.h"
 #include "launcher/launch_env.h"
 #include "launcher/supervise.h"
@@ -44,7 +52,10 @@ static void usage(FILE *out)
             "  --help                   show this help\n"
             "  --version                show the version\n"
             "\n"
-            "Environment: MPICKPT_PLUGIN overrides the path of libmpickpt.so.\n"
+            "  --restart=JOBDIR         continue the job from its newest checkpoint\n"
+            "\n"
+            "Environment: MPICKPT_PLUGIN overrides the path of libmpickpt.so,\n"
+            "MPICKPT_RESTORE that of mpickpt-restore.\n"
             "Exit status: the application's; 2 for bad options or a program that cannot\n"
             "be run under mpickpt.\n");
 }
@@ -69,6 +80,7 @@ struct run_args {
     struct mk_config cfg;
     int adopt;                 /* internal: the plugin forked the compute */
     int adopt_fds[4];          /* pid, channel, stdout, stderr */
+    const char *restart;       /* job directory to restart, or NULL */
     char **app_argv;
 };
 
@@ -99,6 +111,10 @@ static void parse_args(int argc, char **argv, struct run_args *ra)
             ra->adopt = 1;
             continue;
         }
+        if (strncmp(arg, "--restart=", 10) == 0) {
+            ra->restart = arg + 10;
+            continue;
+        }
         int r = config_apply_flag(&ra->cfg, arg, err);
         if (r < 0)
             die_usage("%s", err);
@@ -109,8 +125,66 @@ static void parse_args(int argc, char **argv, struct run_args *ra)
         }
     }
     ra->app_argv = argv + i;
-    if (!ra->adopt && !ra->app_argv[0])
+    if (ra->restart && ra->app_argv[0])
+        die_usage("--restart=JOBDIR takes no program: the job's image holds it ('%s')",
+                  ra->app_argv[0]);
+    if (!ra->adopt && !ra->restart && !ra->app_argv[0])
         die_usage("%s", "no program given: mpickpt-run [OPTIONS] -- PROGRAM [ARGS...]");
+}
+
+/* Checkpoints need coordination between ranks, which does not exist yet:
+ * a multi-rank job with checkpoints is refused before MPI_Init (Open MPI
+ * tells each rank the job's size), with one line from rank 0 only. */
+static void refuse_multi_rank(const struct run_args *ra)
+{
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+    if ((ra->cfg.interval == 0 && !ra->restart) || !size || atoi(size) <= 1)
+        return;
+    const char *rank = getenv("OMPI_COMM_WORLD_RANK");
+    if (!rank || atoi(rank) == 0)
+        fprintf(stderr, "mpickpt-run: checkpoints (--interval, --restart) need np = 1 "
+                        "until coordinated checkpointing exists; this job has np = %s\n", size);
+    exit(2);
+}
+
+static const char *restore_path(void)
+{
+    const char *env = getenv("MPICKPT_RESTORE");
+    return env && *env ? env : MPICKPT_RESTORE_PATH;
+}
+
+/* Output of the compute process goes to the pipes' write ends. */
+static void redirect_output(int out_pipe[2], int err_pipe[2])
+{
+    dup2(out_pipe[1], STDOUT_FILENO);
+    dup2(err_pipe[1], STDERR_FILENO);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the keeper */
+}
+
+/* Starts the compute process of a restart: the restorer, in the job's
+ * working directory, with the channel's descriptor kept across exec. */
+static pid_t spawn_restored(const char *image, const char *cwd, struct channel *ch,
+                            int out_pipe[2], int err_pipe[2])
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    redirect_output(out_pipe, err_pipe);
+    char fd_text[16];
+    snprintf(fd_text, sizeof fd_text, "%d", ch->fd);
+    if (fcntl(ch->fd, F_SETFD, 0) != 0 || chdir(cwd) != 0) {
+        fprintf(stderr, "mpickpt-run: cannot prepare the restored process (%s): %s\n", cwd,
+                strerror(errno));
+        _exit(127);
+    }
+    const char *restorer = restore_path();
+    execl(restorer, "mpickpt-restore", "--hook-arg", fd_text, image, (char *)NULL);
+    fprintf(stderr, "mpickpt-run: cannot run %s: %s\n", restorer, strerror(errno));
+    _exit(127);
 }
 
 /* Starts the compute process: the app with the plugin preloaded. */
@@ -120,13 +194,7 @@ static pid_t spawn_compute(char **app_argv, const char *plugin, struct channel *
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    dup2(out_pipe[1], STDOUT_FILENO);
-    dup2(err_pipe[1], STDERR_FILENO);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the keeper */
+    redirect_output(out_pipe, err_pipe);
     if (launch_env_for_compute(plugin, ch->fd) != 0) {
         fprintf(stderr, "mpickpt-run: cannot prepare the environment: %s\n", strerror(errno));
         _exit(127);
@@ -136,12 +204,77 @@ static pid_t spawn_compute(char **app_argv, const char *plugin, struct channel *
     _exit(127);
 }
 
+/* Sets up checkpoints before the compute process exists: a new job
+ * directory, or the restart's image. Exits on error. */
+static struct ckpt_keeper *prepare_checkpoints(struct run_args *ra, char image[PATH_MAX],
+                                               char cwd[PATH_MAX])
+{
+    char err[LAYOUT_ERROR_MAX];
+    struct ckpt_keeper *c = NULL;
+    if (ra->restart)
+        c = ckpt_keeper_restart(&ra->cfg, ra->restart, image, cwd, err);
+    else if (ra->cfg.interval > 0)
+        c = ckpt_keeper_create(&ra->cfg, ra->app_argv, 1, err);
+    else
+        return NULL;
+    if (!c) {
+        fprintf(stderr, "mpickpt-run: %s\n", err);
+        exit(1);
+    }
+    if (!ra->restart && !ra->cfg.quiet)
+        fprintf(stderr, "mpickpt: rank 0: checkpoints every %u s into %s\n",
+                ra->cfg.interval, ckpt_keeper_dir(c));
+    return c;
+}
+
+/* Creates the channel and starts the compute process (the app, or the
+ * restorer of a restart); sets its pid and output pipes' read ends. */
+static int start_compute(struct run_args *ra, struct channel *ch, const char *image,
+                         const char *cwd, pid_t *compute, int *out_fd, int *err_fd)
+{
+    const char *plugin = launch_plugin_path();
+    if (!ra->restart) {
+        char why[512];
+        if (launch_check_program(ra->app_argv[0], plugin, why, sizeof why) != 0) {
+            fprintf(stderr, "mpickpt-run: %s\n", why);
+            exit(2);
+        }
+    }
+    int rc = chan_create(ch, CHAN_DEFAULT_HEAP);
+    if (rc != 0) {
+        fprintf(stderr, "mpickpt-run: cannot create the channel: %s\n", strerror(-rc));
+        return -1;
+    }
+    int out_pipe[2], err_pipe[2];
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+        fprintf(stderr, "mpickpt-run: cannot create output pipes: %s\n", strerror(errno));
+        return -1;
+    }
+    if (config_export(&ra->cfg) != 0) {
+        fprintf(stderr, "mpickpt-run: cannot export the settings: %s\n", strerror(errno));
+        return -1;
+    }
+    *compute = ra->restart ? spawn_restored(image, cwd, ch, out_pipe, err_pipe)
+                           : spawn_compute(ra->app_argv, plugin, ch, out_pipe, err_pipe);
+    if (*compute < 0) {
+        fprintf(stderr, "mpickpt-run: cannot start the compute process: %s\n", strerror(errno));
+        return -1;
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    *out_fd = out_pipe[0];
+    *err_fd = err_pipe[0];
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct run_args ra = {0};
     parse_args(argc, argv, &ra);
+    refuse_multi_rank(&ra);
 
     struct channel ch = { .fd = -1 };
+    struct ckpt_keeper *ckpt = NULL;
     pid_t compute;
     int out_fd, err_fd;
     if (ra.adopt) {
@@ -154,35 +287,10 @@ int main(int argc, char **argv)
         out_fd = ra.adopt_fds[2];
         err_fd = ra.adopt_fds[3];
     } else {
-        char why[512];
-        const char *plugin = launch_plugin_path();
-        if (launch_check_program(ra.app_argv[0], plugin, why, sizeof why) != 0) {
-            fprintf(stderr, "mpickpt-run: %s\n", why);
-            return 2;
-        }
-        int rc = chan_create(&ch, CHAN_DEFAULT_HEAP);
-        if (rc != 0) {
-            fprintf(stderr, "mpickpt-run: cannot create the channel: %s\n", strerror(-rc));
+        char image[PATH_MAX], cwd[PATH_MAX];
+        ckpt = prepare_checkpoints(&ra, image, cwd);
+        if (start_compute(&ra, &ch, image, cwd, &compute, &out_fd, &err_fd) != 0)
             return 1;
-        }
-        int out_pipe[2], err_pipe[2];
-        if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-            fprintf(stderr, "mpickpt-run: cannot create output pipes: %s\n", strerror(errno));
-            return 1;
-        }
-        if (config_export(&ra.cfg) != 0) {
-            fprintf(stderr, "mpickpt-run: cannot export the settings: %s\n", strerror(errno));
-            return 1;
-        }
-        compute = spawn_compute(ra.app_argv, plugin, &ch, out_pipe, err_pipe);
-        if (compute < 0) {
-            fprintf(stderr, "mpickpt-run: cannot start %s: %s\n", ra.app_argv[0], strerror(errno));
-            return 1;
-        }
-        close(out_pipe[1]);
-        close(err_pipe[1]);
-        out_fd = out_pipe[0];
-        err_fd = err_pipe[0];
     }
 
     struct supervisor *sup = supervisor_start(compute, out_fd, err_fd, &ch.ctl->keeper_bell);
@@ -194,5 +302,9 @@ int main(int argc, char **argv)
     struct binding_plan plan;
     binding_apply(compute, &plan);
     struct keeper_options opt = { .cfg = ra.cfg, .policy = plan.policy, .binding = plan.where };
+    if (ckpt && ra.cfg.interval > 0) {
+        ckpt_keeper_start(ckpt, &ch, compute);
+        opt.ckpt = ckpt;
+    }
     return keeper_run(&ch, sup, &opt);
 }

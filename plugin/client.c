@@ -10,14 +10,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/offset_heap.h"
 #include "common/waiting.h"
+#include "plugin/checkpoint.h"
 #include "plugin/request.h"
 
 /* How long a waiter polls before it sleeps on its doorbell. */
@@ -27,6 +30,28 @@ static struct channel channel = { .fd = -1 };
 static struct offset_heap heap;
 static int connected;
 static enum waiting_policy policy;
+/* Channel operations under way (nested: progress runs inside a wait); read
+ * by the checkpoint signal handler. */
+static volatile sig_atomic_t depth;
+/* Submissions whose completion has not arrived yet. */
+static uint64_t outstanding;
+
+static void enter(void)
+{
+    depth++;
+}
+
+/* The end of the outermost channel operation is a safe point. */
+static void leave(void)
+{
+    if (--depth == 0)
+        checkpoint_safe_point();
+}
+
+int client_quiescent(void)
+{
+    return depth == 0 && outstanding == 0 && heap.in_use == 0;
+}
 
 struct channel *client_channel(void)
 {
@@ -39,12 +64,34 @@ int client_connected(void)
 }
 
 /* Large freed blocks give their pages back, so a job that once sent a
- * 1 GiB message does not keep 1 GiB of shared memory for good. */
+ * 1 GiB message does not keep 1 GiB of shared memory for good. The heap
+ * starts on a page and such blocks are page aligned; MADV_REMOVE punches
+ * the hole through the mapping (the descriptor is closed). */
 static void release_pages(void *ctx, uint64_t offset, uint64_t bytes)
 {
     (void)ctx;
-    fallocate(channel.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-              (off_t)(channel.ctl->heap_offset + offset), (off_t)bytes);
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t start = (offset + page - 1) & ~(page - 1);
+    uint64_t end = (offset + bytes) & ~(page - 1);
+    if (end > start)
+        madvise(channel.heap + start, end - start, MADV_REMOVE);
+}
+
+/* The mapping keeps the memfd alive; the descriptor would only be an open
+ * file that no restored process can reopen. */
+static void drop_descriptor(void)
+{
+    close(channel.fd);
+    channel.fd = -1;
+}
+
+int client_reattach(int fd)
+{
+    void *at = channel.ctl;
+    int rc = chan_attach(&channel, fd, at);
+    if (rc == 0)
+        drop_descriptor();
+    return rc;
 }
 
 int client_connect(int channel_fd, int thread_level, struct client_world *world)
@@ -55,6 +102,7 @@ int client_connect(int channel_fd, int thread_level, struct client_world *world)
                 channel_fd, strerror(-rc));
         return -1;
     }
+    drop_descriptor();
     offset_heap_init(&heap, channel.ctl->heap_size);
     heap.release = release_pages;
     connected = 1;
@@ -73,6 +121,7 @@ int client_connect(int channel_fd, int thread_level, struct client_world *world)
     client_free(name_block, sizeof world->processor_name);
     /* The keeper set it before serving the hello. */
     policy = (enum waiting_policy)atomic_load(&channel.ctl->waiting_policy);
+    checkpoint_init();
     return 0;
 }
 
@@ -86,12 +135,14 @@ static int request_arrived(void *ctx)
 
 uint64_t client_alloc(uint64_t bytes)
 {
+    enter();
     for (;;) {
         uint64_t off = offset_heap_alloc(&heap, bytes);
-        if (off != OFFSET_HEAP_NONE)
+        if (off != OFFSET_HEAP_NONE || heap.in_use == 0) {
+            /* OFFSET_HEAP_NONE here: bigger than the whole heap */
+            leave();
             return off;
-        if (heap.in_use == 0)
-            return OFFSET_HEAP_NONE; /* bigger than the whole heap */
+        }
         /* Blocks are still in use by operations under way: let them finish. */
         client_progress();
         if (!chan_cmp_pending(&channel))
@@ -101,15 +152,19 @@ uint64_t client_alloc(uint64_t bytes)
 
 void client_free(uint64_t offset, uint64_t bytes)
 {
+    enter();
     offset_heap_free(&heap, offset, bytes);
+    leave();
 }
 
 /* --- submissions and completions ---------------------------------------------- */
 
 void client_submit(struct mk_request *r, struct chan_sub *sub)
 {
+    enter();
     sub->req = (uint64_t)(uintptr_t)r;
     r->in_flight = 1;
+    outstanding++;
     while (chan_sub_try_push(&channel, sub) != 0) {
         /* The keeper drains the ring continuously; it only has to run. */
         chan_doorbell_ring(&channel.ctl->keeper_bell);
@@ -117,16 +172,20 @@ void client_submit(struct mk_request *r, struct chan_sub *sub)
         sched_yield();
     }
     chan_doorbell_ring(&channel.ctl->keeper_bell);
+    leave();
 }
 
 void client_progress(void)
 {
+    enter();
     struct chan_cmp cmp;
     while (chan_cmp_pop(&channel, &cmp)) {
         struct mk_request *r = (struct mk_request *)(uintptr_t)cmp.req;
+        outstanding--;
         r->cmp = cmp;
         request_completed(r);
     }
+    leave();
 }
 
 static int call_done(void *ctx)
@@ -159,6 +218,7 @@ static inline void cpu_relax(void)
 
 void client_wait_until(int (*done)(void *ctx), void *ctx)
 {
+    enter();
     struct chan_doorbell *bell = &channel.ctl->compute_bell;
     /* Tells the keeper that polling MPI hard is worth it now, and wakes it
      * if it was backing off while this process computed. */
@@ -188,4 +248,5 @@ void client_wait_until(int (*done)(void *ctx), void *ctx)
             chan_doorbell_wait(bell, seen);
     }
     atomic_store_explicit(&channel.ctl->compute_waiting, 0, memory_order_relaxed);
+    leave();
 }

@@ -7,9 +7,18 @@
  * (spinning when the node has a core to spare, yielding when it does not),
  * then sleeps on the compute doorbell; a sleeping compute process uses no CPU.
  *
+ * Checkpoints (plugin/checkpoint.h): the channel is not part of an image,
+ * so the process may be captured only when the channel holds nothing it
+ * still needs (client_quiescent). Every channel operation here counts as
+ * "in the plugin" for the checkpoint signal; when the last one ends, and
+ * when a heap block is freed, the pending checkpoint gets its chance
+ * (checkpoint_safe_point).
+ *
  * Invariants: the plugin is the only user of the channel in this process
  * and calls are serialized (MPI_THREAD_SERIALIZED at most); a heap block is
- * freed only after the completion of every operation naming it.
+ * freed only after the completion of every operation naming it; the channel
+ * is reached through its mapping only (its descriptor is closed once
+ * mapped, so no image records a descriptor it could not reopen).
  */
 #ifndef MPICKPT_PLUGIN_CLIENT_H
 #define MPICKPT_PLUGIN_CLIENT_H
@@ -30,6 +39,14 @@ struct client_world {
 /* Maps the channel named by MPICKPT_CHANNEL_FD and greets the keeper.
  * Returns 0, or -1 after printing why. */
 int client_connect(int channel_fd, int thread_level, struct client_world *world);
+/* Maps the channel of a restarted keeper (descriptor `fd`, consumed) over
+ * the old channel's address range, which the restorer left unmapped. Only
+ * in a restored process, from its restore hook. Returns 0, or -errno. */
+int client_reattach(int fd);
+/* 1 when no channel operation is under way (a signal handler may run
+ * channel-free code), no submission awaits its completion and no heap
+ * block is allocated: the channel's contents then do not matter. */
+int client_quiescent(void);
 /* Whether client_connect succeeded. */
 int client_connected(void);
 /* The channel (for heap pointers). */

@@ -35,6 +35,8 @@ run_mpi() {
 MPICKPT_PLUGIN="$top_builddir/plugin/.libs/libmpickpt.so"
 MPICKPT_KEEPER="$top_builddir/launcher/mpickpt-run"
 export MPICKPT_PLUGIN MPICKPT_KEEPER
+MPICKPT_RESTORE="$top_builddir/launcher/restore/mpickpt-restore"
+export MPICKPT_RESTORE
 
 # run_mode MODE NP PROGRAM [ARGS...] — runs PROGRAM on NP ranks natively
 # (MODE native), under the keeper (MODE run: mpickpt-run -- PROGRAM), or with

@@ -22,12 +22,20 @@ restore="$top_builddir/launcher/restore/mpickpt-restore"
 bound="timeout -k 5 60"
 args="--steps 1500 --work 20000 --mem 16"
 
-# The reference: no checkpoint at all.
+# The reference: no checkpoint at all. Its duration bounds the random kill
+# delays below, so a kill lands while the run is still going however fast
+# or loaded the machine is.
+start_ns=$(date +%s%N)
 $bound "$prog" $args --out "$tmp/ref.dat" >"$tmp/ref.out" || fail "reference run failed"
+ref_s=$(awk -v ns="$(($(date +%s%N) - start_ns))" 'BEGIN { printf "%.3f", ns / 1e9 }')
+# kill_window FRACTION — that fraction of the reference run, at least 0.1 s.
+kill_window() {
+    awk -v t="$ref_s" -v f="$1" 'BEGIN { w = t * f; printf "%.3f", w < 0.1 ? 0.1 : w }'
+}
 
 # random_sleep MAX — sleeps a random time in [0.05, MAX) seconds.
 random_sleep() {
-    sleep "$(awk -v max="$1" 'BEGIN { srand(); printf "%.3f", 0.05 + rand() * (max - 0.05) }')"
+    sleep "$(awk -v max="$1" 'BEGIN { srand(); m = max > 0.06 ? max : 0.06; printf "%.3f", 0.05 + rand() * (m - 0.05) }')"
 }
 
 # wait_for_image IMAGE OLD_INODE — waits until IMAGE exists with an inode
@@ -75,7 +83,7 @@ trial() {
     pid=$!
     bg="$bg $pid"
     wait_for_image "$img" ""
-    random_sleep 1.5
+    random_sleep "$(kill_window 0.3)"
     kill_running $pid "$name: the first run"
     check_unfinished "$name"
     $bound $restore_prefix "$restore" "$img" 2>>"$tmp/$name.err"
@@ -100,7 +108,7 @@ img="$tmp/chain.img"
 pid=$!
 bg="$bg $pid"
 wait_for_image "$img" ""
-random_sleep 0.8
+random_sleep "$(kill_window 0.15)"
 kill_running $pid "chain: the first run"
 first=$(stat -c %i "$img")
 (exec "$restore" "$img" 2>>"$tmp/chain.err") &

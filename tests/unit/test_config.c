@@ -19,6 +19,7 @@ static int clear_env(void **state)
     unsetenv("MPICKPT_DIR");
     unsetenv("MPICKPT_VERBOSE");
     unsetenv("MPICKPT_QUIET");
+    unsetenv("MPICKPT_INTERVAL");
     return 0;
 }
 
@@ -107,10 +108,49 @@ static void test_export_round_trips_through_the_environment(void **state)
     config_defaults(&cfg);
     assert_int_equal(config_apply_flag(&cfg, "--dir=/a/b", err), 1);
     assert_int_equal(config_apply_flag(&cfg, "--quiet", err), 1);
+    assert_int_equal(config_apply_flag(&cfg, "--interval=10m", err), 1);
     assert_int_equal(config_export(&cfg), 0);
     config_defaults(&back);
     assert_int_equal(config_from_env(&back, err), 0);
     assert_memory_equal(&cfg, &back, sizeof cfg);
+}
+
+static void test_interval_accepts_seconds_minutes_hours(void **state)
+{
+    (void)state;
+    static const struct { const char *flag; unsigned seconds; } ok[] = {
+        { "--interval=90", 90 }, { "--interval=90s", 90 }, { "--interval=10m", 600 },
+        { "--interval=2h", 7200 }, { "--interval=0", 0 },
+    };
+    struct mk_config cfg;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    assert_int_equal(cfg.interval, 0);
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_int_equal(config_apply_flag(&cfg, ok[i].flag, err), 1);
+        assert_int_equal(cfg.interval, ok[i].seconds);
+    }
+}
+
+static void test_bad_intervals_are_one_line_errors(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "--interval=", "--interval=-5", "--interval=5x", "--interval=5ms",
+        "--interval=m", "--interval=99999999999h", "--interval= 5",
+    };
+    struct mk_config cfg;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(config_apply_flag(&cfg, bad[i], err), -1);
+        assert_non_null(strstr(err, "invalid --interval"));
+        assert_null(strchr(err, '\n'));
+    }
+    assert_int_equal(config_apply_flag(&cfg, "--interval", err), -1);
+    setenv("MPICKPT_INTERVAL", "soon", 1);
+    assert_int_equal(config_from_env(&cfg, err), -1);
+    assert_non_null(strstr(err, "MPICKPT_INTERVAL 'soon'"));
 }
 
 int main(void)
@@ -123,6 +163,8 @@ int main(void)
         cmocka_unit_test_setup(test_missing_value_and_empty_path_are_errors, clear_env),
         cmocka_unit_test_setup(test_environment_is_read_and_named_in_errors, clear_env),
         cmocka_unit_test_setup(test_export_round_trips_through_the_environment, clear_env),
+        cmocka_unit_test_setup(test_interval_accepts_seconds_minutes_hours, clear_env),
+        cmocka_unit_test_setup(test_bad_intervals_are_one_line_errors, clear_env),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
