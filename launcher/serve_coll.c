@@ -19,51 +19,9 @@
 #include <stdlib.h>
 
 #include "launcher/keeper.h"
+#include "plugin/basic_kind_mpi.h"
 #include "plugin/basic_kind.h"
 #include "plugin/reduce_ops.h"
-
-/* The predefined datatype of each basic kind (wire.h names kinds, the
- * keeper names MPI datatypes). */
-static const MPI_Datatype kind_types[BASIC_KIND_COUNT] = {
-    [BASIC_CHAR] = MPI_CHAR,
-    [BASIC_SIGNED_CHAR] = MPI_SIGNED_CHAR,
-    [BASIC_UNSIGNED_CHAR] = MPI_UNSIGNED_CHAR,
-    [BASIC_BYTE] = MPI_BYTE,
-    [BASIC_PACKED] = MPI_PACKED,
-    [BASIC_WCHAR] = MPI_WCHAR,
-    [BASIC_SHORT] = MPI_SHORT,
-    [BASIC_UNSIGNED_SHORT] = MPI_UNSIGNED_SHORT,
-    [BASIC_INT] = MPI_INT,
-    [BASIC_UNSIGNED] = MPI_UNSIGNED,
-    [BASIC_LONG] = MPI_LONG,
-    [BASIC_UNSIGNED_LONG] = MPI_UNSIGNED_LONG,
-    [BASIC_LONG_LONG] = MPI_LONG_LONG,
-    [BASIC_UNSIGNED_LONG_LONG] = MPI_UNSIGNED_LONG_LONG,
-    [BASIC_FLOAT] = MPI_FLOAT,
-    [BASIC_DOUBLE] = MPI_DOUBLE,
-    [BASIC_LONG_DOUBLE] = MPI_LONG_DOUBLE,
-    [BASIC_C_BOOL] = MPI_C_BOOL,
-    [BASIC_INT8] = MPI_INT8_T,
-    [BASIC_INT16] = MPI_INT16_T,
-    [BASIC_INT32] = MPI_INT32_T,
-    [BASIC_INT64] = MPI_INT64_T,
-    [BASIC_UINT8] = MPI_UINT8_T,
-    [BASIC_UINT16] = MPI_UINT16_T,
-    [BASIC_UINT32] = MPI_UINT32_T,
-    [BASIC_UINT64] = MPI_UINT64_T,
-    [BASIC_AINT] = MPI_AINT,
-    [BASIC_OFFSET] = MPI_OFFSET,
-    [BASIC_COUNT] = MPI_COUNT,
-    [BASIC_FLOAT_COMPLEX] = MPI_C_FLOAT_COMPLEX,
-    [BASIC_DOUBLE_COMPLEX] = MPI_C_DOUBLE_COMPLEX,
-    [BASIC_LONG_DOUBLE_COMPLEX] = MPI_C_LONG_DOUBLE_COMPLEX,
-    [BASIC_FLOAT_INT] = MPI_FLOAT_INT,
-    [BASIC_DOUBLE_INT] = MPI_DOUBLE_INT,
-    [BASIC_LONG_INT] = MPI_LONG_INT,
-    [BASIC_2INT] = MPI_2INT,
-    [BASIC_SHORT_INT] = MPI_SHORT_INT,
-    [BASIC_LONG_DOUBLE_INT] = MPI_LONG_DOUBLE_INT,
-};
 
 static const MPI_Op reduce_ops[REDUCE_OP_COUNT] = {
     [ROP_MAX] = MPI_MAX,       [ROP_MIN] = MPI_MIN,       [ROP_SUM] = MPI_SUM,
@@ -173,7 +131,7 @@ static int resolve(struct keeper *k, const struct chan_sub *sub, struct coll_arg
     if (reduction && (sub->arg[7] < 0 || sub->arg[7] >= BASIC_KIND_COUNT || sub->arg[9] < 0 ||
                       sub->arg[9] >= REDUCE_OP_COUNT))
         return MPI_ERR_OP;
-    a->type = reduction ? kind_types[sub->arg[7]] : MPI_BYTE;
+    a->type = reduction ? basic_kind_mpi_type((enum basic_kind)sub->arg[7]) : MPI_BYTE;
     a->op = reduction ? reduce_ops[sub->arg[9]] : MPI_OP_NULL;
     if (!fits_int(sub->arg[4]) || (reduction && !fits_int(sub->arg[8])))
         return MPI_ERR_COUNT;
