@@ -95,6 +95,7 @@ struct chan_ckpt {
     _Atomic uint64_t started;      /* epoch whose capture started */
     _Atomic uint64_t done;         /* epoch whose writer ended */
     _Atomic int64_t pause_ns;      /* the compute's pause for `started` */
+    int32_t level, workers;        /* zstd level and threads for `request` */
     char path[CHAN_CKPT_PATH_MAX]; /* the image file for `request` */
 };
 

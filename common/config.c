@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum setting_kind { SETTING_CHOICE, SETTING_PATH, SETTING_BOOL, SETTING_DURATION };
+enum setting_kind { SETTING_CHOICE, SETTING_PATH, SETTING_BOOL, SETTING_DURATION, SETTING_INT };
 
 struct setting {
     const char *name;                 /* flag name without "--" */
@@ -18,21 +18,30 @@ struct setting {
     size_t offset;                    /* of the field in struct mk_config */
     const char *const *choices;       /* SETTING_CHOICE: NULL-terminated */
     const char *help;
+    int min, max;                     /* SETTING_INT: accepted range */
+    int has_auto;                     /* SETTING_INT: "auto" is accepted, as -1 */
 };
 
 static const char *const protocol_names[] = { "none", NULL };
 
 static const struct setting settings[] = {
     { "protocol", SETTING_CHOICE, offsetof(struct mk_config, protocol), protocol_names,
-      "checkpoint protocol" },
+      "checkpoint protocol", 0, 0, 0 },
     { "dir", SETTING_PATH, offsetof(struct mk_config, dir), NULL,
-      "checkpoint directory" },
+      "checkpoint directory", 0, 0, 0 },
     { "interval", SETTING_DURATION, offsetof(struct mk_config, interval), NULL,
-      "time between checkpoints: 90, 90s, 10m, 2h; 0 = never" },
+      "time between checkpoints: 90, 90s, 10m, 2h; 0 = never", 0, 0, 0 },
     { "verbose", SETTING_BOOL, offsetof(struct mk_config, verbose), NULL,
-      "say what each side of each rank does (binding, waiting policy)" },
+      "say what each side of each rank does (binding, waiting policy)", 0, 0, 0 },
     { "quiet", SETTING_BOOL, offsetof(struct mk_config, quiet), NULL,
-      "print nothing but errors" },
+      "print nothing but errors", 0, 0, 0 },
+    { "keep", SETTING_INT, offsetof(struct mk_config, keep), NULL,
+      "committed checkpoints kept", 1, 1000, 0 },
+    { "compress-level", SETTING_INT, offsetof(struct mk_config, compress_level), NULL,
+      "zstd level of images: 1 (fast) to 19 (small)", 1, 19, 0 },
+    { "compress-threads", SETTING_INT, offsetof(struct mk_config, compress_threads), NULL,
+      "compression threads per image; auto: the node's idle cores shared by its ranks",
+      0, 256, 1 },
 };
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])
 
@@ -46,6 +55,9 @@ void config_defaults(struct mk_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->protocol = MK_PROTOCOL_NONE;
     snprintf(cfg->dir, sizeof cfg->dir, "%s", "./mpickpt-ckpt");
+    cfg->keep = 2;
+    cfg->compress_level = 1;
+    cfg->compress_threads = -1;
 }
 
 static void *field(struct mk_config *cfg, const struct setting *s)
@@ -99,6 +111,24 @@ static int parse_duration(const char *value, unsigned *out)
     return 0;
 }
 
+/* A decimal integer in [min, max], or "auto" (-1) when the setting has it. */
+static int parse_int(const struct setting *s, const char *value, int *out)
+{
+    if (s->has_auto && strcmp(value, "auto") == 0) {
+        *out = -1;
+        return 0;
+    }
+    if (!isdigit((unsigned char)value[0]))
+        return -1;
+    errno = 0;
+    char *end;
+    long n = strtol(value, &end, 10);
+    if (*end != '\0' || errno != 0 || n < s->min || n > s->max)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
 /* Sets one setting from text; `origin` ("--dir" or "MPICKPT_DIR") names it
  * in the error message. */
 static int apply_value(struct mk_config *cfg, const struct setting *s, const char *value,
@@ -139,6 +169,13 @@ static int apply_value(struct mk_config *cfg, const struct setting *s, const cha
             snprintf(err, CONFIG_ERROR_MAX,
                      "invalid %s '%s': a duration is expected: 90, 90s, 10m, 2h (0 = never)",
                      origin, value);
+            return -1;
+        }
+        return 0;
+    case SETTING_INT:
+        if (parse_int(s, value, (int *)field(cfg, s)) != 0) {
+            snprintf(err, CONFIG_ERROR_MAX, "invalid %s '%s': an integer from %d to %d%s is expected",
+                     origin, value, s->min, s->max, s->has_auto ? ", or auto," : "");
             return -1;
         }
         return 0;
@@ -191,31 +228,53 @@ int config_apply_flag(struct mk_config *cfg, const char *arg, char err[CONFIG_ER
     return 0;
 }
 
+/* The value of setting s in cfg, as text a flag or variable accepts. */
+static void format_value(const struct mk_config *cfg, const struct setting *s, char *value,
+                         size_t len)
+{
+    const void *f = (const char *)cfg + s->offset;
+    switch (s->kind) {
+    case SETTING_CHOICE:
+        snprintf(value, len, "%s", s->choices[*(const int *)f]);
+        break;
+    case SETTING_PATH:
+        snprintf(value, len, "%s", (const char *)f);
+        break;
+    case SETTING_BOOL:
+        snprintf(value, len, "%d", *(const int *)f);
+        break;
+    case SETTING_DURATION:
+        snprintf(value, len, "%us", *(const unsigned *)f);
+        break;
+    case SETTING_INT:
+        if (s->has_auto && *(const int *)f < 0)
+            snprintf(value, len, "auto");
+        else
+            snprintf(value, len, "%d", *(const int *)f);
+        break;
+    }
+}
+
 int config_export(const struct mk_config *cfg)
 {
-    struct mk_config *c = (struct mk_config *)cfg; /* field() is not const */
     for (size_t i = 0; i < SETTING_COUNT; i++) {
-        const struct setting *s = &settings[i];
         char name[64], value[PATH_MAX];
-        env_name(s, name, sizeof name);
-        switch (s->kind) {
-        case SETTING_CHOICE:
-            snprintf(value, sizeof value, "%s", s->choices[*(int *)field(c, s)]);
-            break;
-        case SETTING_PATH:
-            snprintf(value, sizeof value, "%s", (char *)field(c, s));
-            break;
-        case SETTING_BOOL:
-            snprintf(value, sizeof value, "%d", *(int *)field(c, s));
-            break;
-        case SETTING_DURATION:
-            snprintf(value, sizeof value, "%us", *(unsigned *)field(c, s));
-            break;
-        }
+        env_name(&settings[i], name, sizeof name);
+        format_value(cfg, &settings[i], value, sizeof value);
         if (setenv(name, value, 1) != 0)
             return -1;
     }
     return 0;
+}
+
+int config_env_entry(const struct mk_config *cfg, size_t i, char *out, size_t len)
+{
+    if (i >= SETTING_COUNT)
+        return 0;
+    char name[64], value[PATH_MAX];
+    env_name(&settings[i], name, sizeof name);
+    format_value(cfg, &settings[i], value, sizeof value);
+    return snprintf(out, len, "%s=%s", name, value) < (int)len ? 1 : -1;
 }
 
 void config_print_help(FILE *out)
@@ -245,6 +304,15 @@ void config_print_help(FILE *out)
             snprintf(flag, sizeof flag, "--%s=TIME", s->name);
             snprintf(def, sizeof def, " (default %u)", *(unsigned *)field(&defaults, s));
             break;
+        case SETTING_INT: {
+            int v = *(int *)field(&defaults, s);
+            snprintf(flag, sizeof flag, "--%s=N", s->name);
+            if (s->has_auto && v < 0)
+                snprintf(def, sizeof def, " (default auto)");
+            else
+                snprintf(def, sizeof def, " (default %d)", v);
+            break;
+        }
         }
         fprintf(out, "  %-24s %s%s\n", flag, s->help, def);
     }

@@ -26,6 +26,9 @@ struct mk_config {
     enum mk_protocol protocol;
     char dir[PATH_MAX];        /* checkpoint directory */
     unsigned interval;         /* seconds between checkpoints; 0: never */
+    int keep;                  /* committed epochs kept, >= 1 */
+    int compress_level;        /* zstd level of images, 1..19 */
+    int compress_threads;      /* zstd workers per image writer; -1: auto */
     int verbose;
     int quiet;
 };
@@ -42,6 +45,9 @@ int config_from_env(struct mk_config *cfg, char err[CONFIG_ERROR_MAX]);
 int config_apply_flag(struct mk_config *cfg, const char *arg, char err[CONFIG_ERROR_MAX]);
 /* Exports every setting as its MPICKPT_* variable (for the compute process). */
 int config_export(const struct mk_config *cfg);
+/* Setting number i as "MPICKPT_NAME=value" in out: 1, or 0 past the last
+ * setting, or -1 if it does not fit (what a job records to rerun alike). */
+int config_env_entry(const struct mk_config *cfg, size_t i, char *out, size_t len);
 /* Writes the settings' help lines ("  --name=VALUE  text [default]"). */
 void config_print_help(FILE *out);
 /* The protocol's name, e.g. "none". */

@@ -12,6 +12,7 @@ void binding_apply(pid_t compute, struct binding_plan *plan)
     hwloc_topology_t topo;
     snprintf(plan->where, sizeof plan->where, "not bound (no topology)");
     plan->policy = WAIT_OVERSUBSCRIBED;
+    plan->idle_cores = 1;
     if (hwloc_topology_init(&topo) != 0)
         return;
     if (hwloc_topology_load(topo) != 0) {
@@ -19,7 +20,10 @@ void binding_apply(pid_t compute, struct binding_plan *plan)
         return;
     }
     int pus = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-    plan->policy = waiting_policy_for(waiting_local_ranks(), pus);
+    long local = waiting_local_ranks();
+    plan->policy = waiting_policy_for(local, pus);
+    long idle = (hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE) - local) / (local > 0 ? local : 1);
+    plan->idle_cores = idle > 1 ? (int)idle : 1;
 
     hwloc_bitmap_t mine = hwloc_bitmap_alloc();
     if (hwloc_get_cpubind(topo, mine, HWLOC_CPUBIND_PROCESS) != 0 ||

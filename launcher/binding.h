@@ -20,12 +20,16 @@
 
 struct binding_plan {
     enum waiting_policy policy;
+    int idle_cores;            /* cores no rank of the node runs on, shared
+                                  out per rank (at least 1): image writers'
+                                  compression threads when set to auto */
     char where[160];           /* what was done, for --verbose */
 };
 
 /* Binds the keeper (this process) next to `compute` and decides the waiting
  * policy from the processing units available and OMPI_COMM_WORLD_LOCAL_SIZE.
- * Never fails the job: without hwloc information it leaves binding alone. */
+ * Never fails the job: without hwloc information it leaves binding alone
+ * (and counts one idle core). */
 void binding_apply(pid_t compute, struct binding_plan *plan);
 
 #endif

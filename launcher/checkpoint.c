@@ -29,6 +29,8 @@
 struct ckpt_keeper {
     struct layout_job job;
     unsigned interval;           /* seconds */
+    int keep;                    /* committed epochs retained */
+    int level, workers;          /* image compression */
     int quiet, verbose;
     struct channel *ch;
     pid_t compute;
@@ -54,6 +56,9 @@ static struct ckpt_keeper *alloc_keeper(const struct mk_config *cfg, char err[LA
         return NULL;
     }
     c->interval = cfg->interval;
+    c->keep = cfg->keep;
+    c->level = cfg->compress_level;
+    c->workers = cfg->compress_threads;
     c->quiet = cfg->quiet;
     c->verbose = cfg->verbose;
     return c;
@@ -61,18 +66,27 @@ static struct ckpt_keeper *alloc_keeper(const struct mk_config *cfg, char err[LA
 
 /* --- a fresh job ----------------------------------------------------------- */
 
-/* The settings a restart must reuse, and where the job ran. */
-static int job_env(const struct mk_config *cfg, char *env[3], char buf[3][PATH_MAX + 32])
+#define JOB_ENV_MAX 16   /* entries of job.json's env: PWD and the settings */
+
+/* Where the job ran and its settings, which a restart reuses. Returns the
+ * number of entries, or -1 with errno set. */
+static int job_env(const struct mk_config *cfg, char *env[JOB_ENV_MAX],
+                   char buf[JOB_ENV_MAX][PATH_MAX + 32])
 {
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd))
         return -1;
     snprintf(buf[0], sizeof buf[0], "PWD=%s", cwd);
-    snprintf(buf[1], sizeof buf[1], "MPICKPT_INTERVAL=%us", cfg->interval);
-    snprintf(buf[2], sizeof buf[2], "MPICKPT_QUIET=%d", cfg->quiet);
-    for (int i = 0; i < 3; i++)
+    int n = 1, more;
+    while (n < JOB_ENV_MAX && (more = config_env_entry(cfg, (size_t)n - 1, buf[n], sizeof buf[n])) > 0)
+        n++;
+    if (n == JOB_ENV_MAX || more < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
         env[i] = buf[i];
-    return 0;
+    return n;
 }
 
 /* The program as an absolute path, and its XXH64. */
@@ -93,13 +107,15 @@ struct ckpt_keeper *ckpt_keeper_create(const struct mk_config *cfg, char **app_a
                                        char err[LAYOUT_ERROR_MAX])
 {
     struct layout_job_info info = { .np = np, .created = time(NULL) };
-    char binary[PATH_MAX], *env[3], env_buf[3][PATH_MAX + 32];
+    char binary[PATH_MAX], *env[JOB_ENV_MAX];
+    static char env_buf[JOB_ENV_MAX][PATH_MAX + 32];
     snprintf(info.protocol, sizeof info.protocol, "%s", config_protocol_name(cfg->protocol));
     if (identify_binary(app_argv[0], binary, &info.binary_xxh64, err) != 0 ||
         layout_job_id_new(info.id, err) != 0)
         return NULL;
-    if (job_env(cfg, env, env_buf) != 0) {
-        snprintf(err, LAYOUT_ERROR_MAX, "cannot read the working directory: %s", strerror(errno));
+    if ((info.envc = job_env(cfg, env, env_buf)) < 0) {
+        snprintf(err, LAYOUT_ERROR_MAX, "cannot record the working directory and settings: %s",
+                 strerror(errno));
         return NULL;
     }
     while (app_argv[info.argc])
@@ -107,7 +123,6 @@ struct ckpt_keeper *ckpt_keeper_create(const struct mk_config *cfg, char **app_a
     char *argv0 = app_argv[0];
     app_argv[0] = binary; /* a restart checks the very file that ran */
     info.argv = app_argv;
-    info.envc = 3;
     info.env = env;
     struct ckpt_keeper *c = alloc_keeper(cfg, err);
     if (c && layout_job_create(&c->job, cfg->dir, &info, err) != 0) {
@@ -180,8 +195,10 @@ const char *ckpt_keeper_dir(const struct ckpt_keeper *c)
     return c->job.dir;
 }
 
-void ckpt_keeper_start(struct ckpt_keeper *c, struct channel *ch, pid_t compute)
+void ckpt_keeper_start(struct ckpt_keeper *c, struct channel *ch, pid_t compute, int idle_cores)
 {
+    if (c->workers < 0)
+        c->workers = idle_cores;
     c->ch = ch;
     c->compute = compute;
     c->next_due = now_ns() + (int64_t)c->interval * 1000000000;
@@ -210,6 +227,8 @@ static void request(struct keeper *k, struct ckpt_keeper *c)
     }
     struct chan_ckpt *ck = &c->ch->ctl->ckpt;
     memcpy(ck->path, c->image, strlen(c->image) + 1);
+    ck->level = c->level;
+    ck->workers = c->workers;
     c->last_epoch = c->epoch = epoch;
     c->started_ns = now_ns();
     c->next_poke = c->started_ns + CKPT_POKE_NS;
@@ -265,7 +284,7 @@ static void commit(struct keeper *k, struct ckpt_keeper *c)
         keeper_say(k, "checkpoint %llu not committed: %s", (unsigned long long)c->epoch, err);
         return;
     }
-    if (layout_retain(&c->job, LAYOUT_KEEP_DEFAULT, err) != 0)
+    if (layout_retain(&c->job, (unsigned)c->keep, err) != 0)
         keeper_say(k, "retention after checkpoint %llu: %s", (unsigned long long)c->epoch, err);
     if (!c->quiet)
         keeper_say(k, "checkpoint %llu written, %.1f MB -> %.1f MB in %.2f s",

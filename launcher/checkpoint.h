@@ -49,8 +49,9 @@ struct ckpt_keeper *ckpt_keeper_restart(const struct mk_config *cfg, const char 
                                         char err[LAYOUT_ERROR_MAX]);
 /* The job directory. */
 const char *ckpt_keeper_dir(const struct ckpt_keeper *c);
-/* Starts the schedule: the compute process and its channel. */
-void ckpt_keeper_start(struct ckpt_keeper *c, struct channel *ch, pid_t compute);
+/* Starts the schedule: the compute process and its channel; `idle_cores`
+ * is what --compress-threads=auto means on this node. */
+void ckpt_keeper_start(struct ckpt_keeper *c, struct channel *ch, pid_t compute, int idle_cores);
 /* The keeper loop's poller (keeper_poll_until): requests, watches and
  * commits checkpoints. Never finishes (returns 0). */
 int ckpt_keeper_poll(struct keeper *k, void *ctx);

@@ -303,7 +303,7 @@ int main(int argc, char **argv)
     binding_apply(compute, &plan);
     struct keeper_options opt = { .cfg = ra.cfg, .policy = plan.policy, .binding = plan.where };
     if (ckpt && ra.cfg.interval > 0) {
-        ckpt_keeper_start(ckpt, &ch, compute);
+        ckpt_keeper_start(ckpt, &ch, compute, plan.idle_cores);
         opt.ckpt = ckpt;
     }
     return keeper_run(&ch, sup, &opt);

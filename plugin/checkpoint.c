@@ -62,7 +62,8 @@ static void capture(uint64_t epoch, unsigned flags)
     struct img_range channel_range = {
         (uintptr_t)ch->ctl, (uintptr_t)ch->ctl + chan_mapped_size(ch)
     };
-    struct img_capture_opts opts = { .path = image_path, .workers = -1,
+    struct img_capture_opts opts = { .path = image_path, .level = ck->level,
+                                     .workers = ck->workers,
                                      .exclude = &channel_range, .n_exclude = 1,
                                      .flags = flags };
     switch (img_capture(&opts)) {

@@ -148,6 +148,19 @@ static size_t str_copy(char *dst, size_t cap, const char *src)
     return src[n] ? 0 : n;   /* 0: did not fit */
 }
 
+/* "dir/.name.tmp" for "dir/name" (tmp holds n + 6 bytes): a dot-name, so a
+ * leftover of a killed writer is never taken for an image by a listing. */
+static void tmp_name(char *tmp, const char *path, size_t n)
+{
+    size_t base = n;
+    while (base > 0 && path[base - 1] != '/')
+        base--;
+    memcpy(tmp, path, base);
+    tmp[base] = '.';
+    memcpy(tmp + base + 1, path + base, n - base);
+    memcpy(tmp + n + 1, ".tmp", 5);
+}
+
 static int setup_cctx(struct img_writer *w, const struct img_writer_opts *opts)
 {
     ZSTD_customMem mem = { zstd_alloc, zstd_free, NULL };
@@ -193,10 +206,8 @@ struct img_writer *img_writer_open(const char *path, const struct img_writer_opt
     int bad = 0;
     if (n == 0)
         bad = fail(w, "image path too long", ENAMETOOLONG);
-    else {
-        memcpy(w->tmp, w->path, n);
-        memcpy(w->tmp + n, ".tmp", 5);
-    }
+    else
+        tmp_name(w->tmp, w->path, n);
     if (!bad && !(w->out = map_anon(OUT_SIZE)))
         bad = fail(w, "allocating the image output buffer", errno);
     if (!bad)

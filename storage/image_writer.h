@@ -10,7 +10,7 @@
  * (workers > 0) are the one exception: pthread_create allocates with
  * malloc, so a caller that cannot vouch for malloc's state passes 0.
  *
- * Crash-only: the image is written to "<path>.tmp", fsynced, renamed to
+ * Crash-only: the image is written to "<dir>/.<name>.tmp", fsynced, renamed to
  * <path> and the directory fsynced, so <path> is always either the previous
  * complete image or the new complete one.
  *
@@ -47,7 +47,7 @@ struct img_write_error {
 
 struct img_writer;
 
-/* Creates <path>.tmp. Returns NULL and fills *err on failure. */
+/* Creates the temporary file ("<dir>/.<name>.tmp"). Returns NULL and fills *err on failure. */
 struct img_writer *img_writer_open(const char *path, const struct img_writer_opts *opts,
                                    struct img_write_error *err);
 
@@ -69,7 +69,7 @@ int img_writer_data(struct img_writer *w, uint64_t offset, const void *p, size_t
 int img_writer_commit(struct img_writer *w, struct img_write_stats *st,
                       struct img_write_error *err);
 
-/* Gives up: removes <path>.tmp, frees w. */
+/* Gives up: removes the temporary file, frees w. */
 void img_writer_abort(struct img_writer *w);
 
 /* The last error of w (valid until commit or abort). */

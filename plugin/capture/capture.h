@@ -74,7 +74,7 @@ struct img_range {
 #define IMG_CAPTURE_VERBOSE 0x4u    /* writer and restore print one line on stderr */
 
 struct img_capture_opts {
-    const char *path;           /* the image; written as path.tmp, renamed */
+    const char *path;           /* the image; written under a dot-name, renamed */
     int level;                  /* zstd level; 0 means the default, 1 */
     int workers;                /* zstd workers; < 0: idle cores, at least 1 */
     const struct img_range *exclude;   /* copied; at most IMG_CAPTURE_MAX_EXCLUDE */

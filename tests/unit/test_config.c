@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,14 +13,22 @@
 
 #include "common/config.h"
 
+extern char **environ;
+
+/* Unsets every MPICKPT_* variable, so each test starts from the defaults. */
 static int clear_env(void **state)
 {
     (void)state;
-    unsetenv("MPICKPT_PROTOCOL");
-    unsetenv("MPICKPT_DIR");
-    unsetenv("MPICKPT_VERBOSE");
-    unsetenv("MPICKPT_QUIET");
-    unsetenv("MPICKPT_INTERVAL");
+    for (int i = 0; environ[i];) {
+        if (strncmp(environ[i], "MPICKPT_", 8) != 0) {
+            i++;
+            continue;
+        }
+        char name[64];
+        size_t n = strcspn(environ[i], "=");
+        snprintf(name, sizeof name, "%.*s", (int)n, environ[i]);
+        unsetenv(name);
+    }
     return 0;
 }
 
@@ -109,6 +118,7 @@ static void test_export_round_trips_through_the_environment(void **state)
     assert_int_equal(config_apply_flag(&cfg, "--dir=/a/b", err), 1);
     assert_int_equal(config_apply_flag(&cfg, "--quiet", err), 1);
     assert_int_equal(config_apply_flag(&cfg, "--interval=10m", err), 1);
+    assert_int_equal(config_apply_flag(&cfg, "--compress-threads=3", err), 1);
     assert_int_equal(config_export(&cfg), 0);
     config_defaults(&back);
     assert_int_equal(config_from_env(&back, err), 0);
@@ -153,6 +163,37 @@ static void test_bad_intervals_are_one_line_errors(void **state)
     assert_non_null(strstr(err, "MPICKPT_INTERVAL 'soon'"));
 }
 
+static void test_integer_settings_check_their_range(void **state)
+{
+    (void)state;
+    struct mk_config cfg;
+    char err[CONFIG_ERROR_MAX];
+    config_defaults(&cfg);
+    assert_int_equal(cfg.keep, 2);
+    assert_int_equal(cfg.compress_level, 1);
+    assert_int_equal(cfg.compress_threads, -1);
+    assert_int_equal(config_apply_flag(&cfg, "--compress-level=3", err), 1);
+    assert_int_equal(config_apply_flag(&cfg, "--compress-threads=4", err), 1);
+    assert_int_equal(config_apply_flag(&cfg, "--keep=5", err), 1);
+    assert_int_equal(cfg.compress_level, 3);
+    assert_int_equal(cfg.compress_threads, 4);
+    assert_int_equal(cfg.keep, 5);
+    assert_int_equal(config_apply_flag(&cfg, "--compress-threads=auto", err), 1);
+    assert_int_equal(cfg.compress_threads, -1);
+    static const char *const bad[] = {
+        "--compress-level=0", "--compress-level=20", "--compress-level=auto",
+        "--compress-threads=-1", "--compress-threads=2x", "--keep=0", "--keep=",
+        "--keep=99999999999999",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(config_apply_flag(&cfg, bad[i], err), -1);
+        assert_non_null(strstr(err, "an integer from"));
+        assert_null(strchr(err, '\n'));
+    }
+    assert_int_equal(cfg.compress_level, 3);
+    assert_int_equal(cfg.keep, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +206,7 @@ int main(void)
         cmocka_unit_test_setup(test_export_round_trips_through_the_environment, clear_env),
         cmocka_unit_test_setup(test_interval_accepts_seconds_minutes_hours, clear_env),
         cmocka_unit_test_setup(test_bad_intervals_are_one_line_errors, clear_env),
+        cmocka_unit_test_setup(test_integer_settings_check_their_range, clear_env),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
