@@ -76,10 +76,12 @@ newest=$(ls "$job/epochs" | sort -n | while read -r n; do
     [ -f "$job/epochs/$n/COMMITTED" ] && echo "$n"; done | tail -n 1)
 img="$job/epochs/$newest/rank-0.img"
 size=$(wc -c <"$img")
-printf 'X' | dd of="$img" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+# The byte is inverted, so it changes whatever it was.
+byte=$(dd if="$img" bs=1 skip=$((size / 2)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+printf "\\$(printf '%03o' $((255 - byte)))" | dd of="$img" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 restart_job "$tmp/ckc" "corrupted newest epoch"
 grep -q "epoch $newest is not a usable recovery line.*falling back" "$tmp/rs.err" ||
-    fail "corrupted newest epoch $newest: no fallback line"
+    { cat "$tmp/rs.err" >&2; fail "corrupted newest epoch $newest: no fallback line"; }
 same_file "$tmp/ref.out" "$tmp/rs.out" "fallback: stdout after restart" || fail "fallback"
 same_file "$tmp/ref.txt" "$tmp/run.txt" "fallback: output file" || fail "fallback"
 
