@@ -29,7 +29,6 @@
 static struct channel channel = { .fd = -1 };
 static struct offset_heap heap;
 static int connected;
-static enum waiting_policy policy;
 /* Channel operations under way (nested: progress runs inside a wait); read
  * by the checkpoint signal handler. */
 static volatile sig_atomic_t depth;
@@ -119,8 +118,6 @@ int client_connect(int channel_fd, int thread_level, struct client_world *world)
     snprintf(world->processor_name, sizeof world->processor_name, "%s",
              (char *)client_ptr(name_block));
     client_free(name_block, sizeof world->processor_name);
-    /* The keeper set it before serving the hello. */
-    policy = (enum waiting_policy)atomic_load(&channel.ctl->waiting_policy);
     checkpoint_init();
     return 0;
 }
@@ -220,6 +217,11 @@ void client_wait_until(int (*done)(void *ctx), void *ctx)
 {
     enter();
     struct chan_doorbell *bell = &channel.ctl->compute_bell;
+    /* Read at every wait, not cached: a restored process gets a keeper
+     * that chose its policy for where it runs now. */
+    enum waiting_policy policy =
+        (enum waiting_policy)atomic_load_explicit(&channel.ctl->waiting_policy,
+                                                  memory_order_relaxed);
     /* Tells the keeper that polling MPI hard is worth it now, and wakes it
      * if it was backing off while this process computed. */
     atomic_store(&channel.ctl->compute_waiting, 1);
