@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define CHAN_MAGIC 0x4d50434bu /* "MPCK" */
-#define CHAN_VERSION 1u
+#define CHAN_VERSION 2u
 
 /* Payload heap of a rank's channel: virtual size, paid for only as used. */
 #define CHAN_DEFAULT_HEAP ((size_t)8 << 30)
@@ -96,7 +96,26 @@ struct chan_ckpt {
     _Atomic uint64_t done;         /* epoch whose writer ended */
     _Atomic int64_t pause_ns;      /* the compute's pause for `started` */
     int32_t level, workers;        /* zstd level and threads for `request` */
+    /* Written by the compute process at its cut, before `started`: the
+     * submissions it had pushed (numbered 1..sub_cut), and the logical
+     * positions of its stdout and stderr (plugin/output_position.h). */
+    uint64_t sub_cut;
+    uint64_t out_pos[2];
     char path[CHAN_CKPT_PATH_MAX]; /* the image file for `request` */
+};
+
+/* The logical output positions of the compute process (launcher/
+ * supervise.h writes them, plugin/output_position.h reads them): bytes of
+ * stdout [0] and stderr [1] the job has emitted for this rank across all
+ * incarnations, published under a sequence lock (`seq` odd while the
+ * supervisor is between reading a pipe and publishing the new position).
+ * `ino`/`dev` name the pipes the keeper gave the compute process, so the
+ * compute side can tell whether its fd 1 and 2 are still those pipes. */
+struct chan_output {
+    _Atomic uint32_t seq;
+    uint32_t reserved;
+    _Atomic uint64_t pos[2];
+    uint64_t ino[2], dev[2];
 };
 
 /* The control page at offset 0 of the shared region. */
@@ -112,6 +131,7 @@ struct chan_ctl {
     _Alignas(64) struct chan_ring_pos sub;
     _Alignas(64) struct chan_ring_pos cmp;
     _Alignas(64) struct chan_ckpt ckpt;
+    _Alignas(64) struct chan_output output;
 };
 
 /* One side's view of a mapped channel. */

@@ -60,6 +60,7 @@ struct keeper {
     MPI_Comm *comms;
     size_t ncomms;
 
+    uint64_t served;                   /* submissions popped so far */
     int rank, size;
     int finalized;
 };
@@ -291,6 +292,7 @@ void keeper_comm_remove(struct keeper *k, int64_t id)
 /* --- accessors -------------------------------------------------------------- */
 
 struct channel *keeper_channel(struct keeper *k) { return k->ch; }
+uint64_t keeper_serving_seq(const struct keeper *k) { return k->served; }
 int keeper_world_rank(const struct keeper *k) { return k->rank; }
 const struct protocol_engine *keeper_protocol(const struct keeper *k) { return k->protocol; }
 void keeper_set_finalized(struct keeper *k) { k->finalized = 1; }
@@ -398,6 +400,7 @@ static void run_loop(struct keeper *k)
         int progressed = 0;
         struct chan_sub sub;
         while (!k->finalized && chan_sub_pop(k->ch, &sub)) {
+            k->served++;
             serve(k, &sub);
             progressed = 1;
         }

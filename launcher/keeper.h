@@ -90,6 +90,9 @@ void keeper_comm_remove(struct keeper *k, int64_t id);
 struct protocol_engine;
 /* The protocol engine in force (launcher/protocol.h). */
 const struct protocol_engine *keeper_protocol(const struct keeper *k);
+/* The number of the submission being served (1, 2, ... in the order the
+ * compute process made them, counted across the incarnation's channel). */
+uint64_t keeper_serving_seq(const struct keeper *k);
 /* The mapped channel (for heap access). */
 struct channel *keeper_channel(struct keeper *k);
 /* This rank in MPI_COMM_WORLD. */
