@@ -101,6 +101,11 @@ struct chan_ckpt {
      * positions of its stdout and stderr (plugin/output_position.h). */
     uint64_t sub_cut;
     uint64_t out_pos[2];
+    /* Set by the keeper of a coordinated job: the compute process may be
+     * captured with operations pending (outside signal handlers, once every
+     * completion in the ring is consumed); the keeper serves them again
+     * after a restore (docs/COORDINATED.md, "The cut of one rank"). */
+    int32_t allow_pending;
     char path[CHAN_CKPT_PATH_MAX]; /* the image file for `request` */
 };
 

@@ -22,7 +22,7 @@ struct setting {
     int has_auto;                     /* SETTING_INT: "auto" is accepted, as -1 */
 };
 
-static const char *const protocol_names[] = { "none", NULL };
+static const char *const protocol_names[] = { "none", "coordinated", NULL };
 
 static const struct setting settings[] = {
     { "protocol", SETTING_CHOICE, offsetof(struct mk_config, protocol), protocol_names,
@@ -42,6 +42,8 @@ static const struct setting settings[] = {
     { "compress-threads", SETTING_INT, offsetof(struct mk_config, compress_threads), NULL,
       "compression threads per image; auto: the node's idle cores shared by its ranks",
       0, 256, 1 },
+    { "max-recoveries", SETTING_INT, offsetof(struct mk_config, max_recoveries), NULL,
+      "in-place recoveries before a failing job is stopped", 0, 1000000, 0 },
 };
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])
 
@@ -58,6 +60,7 @@ void config_defaults(struct mk_config *cfg)
     cfg->keep = 2;
     cfg->compress_level = 1;
     cfg->compress_threads = -1;
+    cfg->max_recoveries = 10;
 }
 
 static void *field(struct mk_config *cfg, const struct setting *s)

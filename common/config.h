@@ -20,6 +20,7 @@
 
 enum mk_protocol {
     MK_PROTOCOL_NONE,
+    MK_PROTOCOL_COORDINATED,   /* launcher/coord.h */
 };
 
 struct mk_config {
@@ -29,6 +30,7 @@ struct mk_config {
     int keep;                  /* committed epochs kept, >= 1 */
     int compress_level;        /* zstd level of images, 1..19 */
     int compress_threads;      /* zstd workers per image writer; -1: auto */
+    int max_recoveries;        /* in-place recoveries allowed per job run */
     int verbose;
     int quiet;
 };

@@ -130,7 +130,11 @@ enum wire_send_mode { WIRE_SEND_STANDARD, WIRE_SEND_SYNCHRONOUS };
  * REDUCE         arg2 root, arg3 sb, arg5 rb, arg7 kind, arg8 count, arg9 op
  * ALLREDUCE      arg3 sb, arg5 rb, arg7 kind, arg8 count, arg9 op
  * REDUCE_SCATTER_BLOCK arg3 sb, arg5 rb, arg7 kind, arg8 count per rank, arg9 op
- * SCAN, EXSCAN   arg3 sb, arg5 rb, arg7 kind, arg8 count, arg9 op */
+ * SCAN, EXSCAN   arg3 sb, arg5 rb, arg7 kind, arg8 count, arg9 op
+ * Every collective also names its whole heap block (all the offsets above
+ * lie inside it): arg[WIRE_COLL_BLOCK] offset, arg[WIRE_COLL_BLOCK_BYTES]. */
+#define WIRE_COLL_BLOCK 12
+#define WIRE_COLL_BLOCK_BYTES 13
 enum wire_coll {
     WIRE_BARRIER,
     WIRE_BCAST,

@@ -41,7 +41,7 @@ enum {
     PENDING_FIXED = 128 + 4 + 4 + 8 + 8 + RESULT_BYTES,
     MESSAGE_FIXED = 8 + 4 + 4 + 8 + 8,
     COMM_FIXED = 8 + 8 + 4 + 4 + 8 * KEEPER_STATE_COMM_ARGS + 4 + 4,
-    COLL_BYTES = 16,
+    COLL_BYTES = 24,
     OUTPUT_BYTES = 16,
 };
 
@@ -236,13 +236,14 @@ int keeper_state_add_comm(struct keeper_state *ks, int64_t id, int64_t parent, u
     return 0;
 }
 
-int keeper_state_add_coll_count(struct keeper_state *ks, int64_t comm, uint64_t count)
+int keeper_state_add_coll_count(struct keeper_state *ks, int64_t comm, uint64_t count,
+                                uint64_t line_min)
 {
     void *arr = grow(ks->colls, &ks->cap_colls, ks->n_colls, sizeof *ks->colls);
     if (!arr)
         return -1;
     ks->colls = arr;
-    ks->colls[ks->n_colls++] = (struct keeper_coll_count){ comm, count };
+    ks->colls[ks->n_colls++] = (struct keeper_coll_count){ comm, count, line_min };
     return 0;
 }
 
@@ -403,6 +404,7 @@ static void put_sections(struct out *o, const struct keeper_state *ks)
     for (size_t i = 0; i < ks->n_colls; i++) {
         put_i64(o, ks->colls[i].comm);
         put_u64(o, ks->colls[i].count);
+        put_u64(o, ks->colls[i].line_min);
     }
     section_end(o, at);
     at = section_begin(o, SEC_OUTPUT, 1);
@@ -706,7 +708,8 @@ static int read_colls_section(struct in *c, struct keeper_state *ks, char *err)
     ks->colls = arr;
     ks->n_colls = ks->cap_colls = count;
     for (size_t i = 0; i < count; i++)
-        if (take_i64(&body, &ks->colls[i].comm) || take_u64(&body, &ks->colls[i].count))
+        if (take_i64(&body, &ks->colls[i].comm) || take_u64(&body, &ks->colls[i].count) ||
+            take_u64(&body, &ks->colls[i].line_min))
             return truncated(err, SEC_COLLS, i);
     return end_section(&body, SEC_COLLS, err);
 }

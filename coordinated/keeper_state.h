@@ -33,7 +33,7 @@
  *   message  i64 comm | i32 source | i32 tag | u64 epoch | u64 bytes | bytes
  *   comm     i64 id | i64 parent | u32 op | u32 nargs | 8 x i64 args |
  *            u32 nmembers | u32 0 | nmembers x i32 world ranks
- *   coll     i64 comm | u64 count
+ *   coll     i64 comm | u64 count | u64 line_min
  *   output   u64 stdout bytes | u64 stderr bytes   (exactly one record)
  *
  * Invariants:
@@ -103,10 +103,14 @@ struct keeper_comm {
     uint32_t nmembers;
 };
 
-/* Collectives a communicator had submitted at the cut. */
+/* Collectives a communicator had submitted at the cut: this rank's count,
+ * and the least over its members (M(c) of docs/COORDINATED.md: a pending
+ * collective numbered up to it is answered from its saved result after a
+ * restore, a later one is started again). */
 struct keeper_coll_count {
     int64_t comm;
     uint64_t count;
+    uint64_t line_min;
 };
 
 struct keeper_state {
@@ -154,7 +158,8 @@ int keeper_state_add_comm(struct keeper_state *ks, int64_t id, int64_t parent, u
                           const int64_t *args, uint32_t nargs,
                           const int32_t *members, uint32_t nmembers);
 /* Appends a communicator's collective count at the cut. */
-int keeper_state_add_coll_count(struct keeper_state *ks, int64_t comm, uint64_t count);
+int keeper_state_add_coll_count(struct keeper_state *ks, int64_t comm, uint64_t count,
+                                uint64_t line_min);
 
 /* The file's bytes, in a malloc'd buffer the caller frees. Returns 0, or
  * -1 with errno ENOMEM, or EINVAL when the state cannot be written as it

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launcher/job_dir.h"
 #include "launcher/keeper.h"
 #include "launcher/launch_env.h"
 #include "plugin/capture/capture.h"
@@ -66,70 +67,14 @@ static struct ckpt_keeper *alloc_keeper(const struct mk_config *cfg, char err[LA
 
 /* --- a fresh job ----------------------------------------------------------- */
 
-#define JOB_ENV_MAX 16   /* entries of job.json's env: PWD and the settings */
-
-/* Where the job ran and its settings, which a restart reuses. Returns the
- * number of entries, or -1 with errno set. */
-static int job_env(const struct mk_config *cfg, char *env[JOB_ENV_MAX],
-                   char buf[JOB_ENV_MAX][PATH_MAX + 32])
-{
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        return -1;
-    snprintf(buf[0], sizeof buf[0], "PWD=%s", cwd);
-    int n = 1, more;
-    while (n < JOB_ENV_MAX && (more = config_env_entry(cfg, (size_t)n - 1, buf[n], sizeof buf[n])) > 0)
-        n++;
-    if (n == JOB_ENV_MAX || more < 0) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (int i = 0; i < n; i++)
-        env[i] = buf[i];
-    return n;
-}
-
-/* The program as an absolute path, and its XXH64. */
-static int identify_binary(const char *program, char path[PATH_MAX], uint64_t *xxh,
-                           char err[LAYOUT_ERROR_MAX])
-{
-    char found[PATH_MAX];
-    uint64_t size;
-    if (launch_resolve(program, found, sizeof found) != 0 || !realpath(found, path)) {
-        snprintf(err, LAYOUT_ERROR_MAX, "cannot find the program %s: %s", program,
-                 strerror(errno));
-        return -1;
-    }
-    return layout_file_sum(path, &size, xxh, err);
-}
-
 struct ckpt_keeper *ckpt_keeper_create(const struct mk_config *cfg, char **app_argv, int np,
                                        char err[LAYOUT_ERROR_MAX])
 {
-    struct layout_job_info info = { .np = np, .created = time(NULL) };
-    char binary[PATH_MAX], *env[JOB_ENV_MAX];
-    static char env_buf[JOB_ENV_MAX][PATH_MAX + 32];
-    snprintf(info.protocol, sizeof info.protocol, "%s", config_protocol_name(cfg->protocol));
-    if (identify_binary(app_argv[0], binary, &info.binary_xxh64, err) != 0 ||
-        layout_job_id_new(info.id, err) != 0)
-        return NULL;
-    if ((info.envc = job_env(cfg, env, env_buf)) < 0) {
-        snprintf(err, LAYOUT_ERROR_MAX, "cannot record the working directory and settings: %s",
-                 strerror(errno));
-        return NULL;
-    }
-    while (app_argv[info.argc])
-        info.argc++;
-    char *argv0 = app_argv[0];
-    app_argv[0] = binary; /* a restart checks the very file that ran */
-    info.argv = app_argv;
-    info.env = env;
     struct ckpt_keeper *c = alloc_keeper(cfg, err);
-    if (c && layout_job_create(&c->job, cfg->dir, &info, err) != 0) {
+    if (c && job_dir_create(cfg, app_argv, np, &c->job, err) != 0) {
         free(c);
         c = NULL;
     }
-    app_argv[0] = argv0;
     return c;
 }
 
@@ -148,14 +93,6 @@ static int highest_epoch(const struct layout_job *job, uint64_t *out, char err[L
     return 0;
 }
 
-static void job_cwd(const struct layout_job_info *info, char cwd[PATH_MAX])
-{
-    snprintf(cwd, PATH_MAX, "/");
-    for (int i = 0; i < info->envc; i++)
-        if (strncmp(info->env[i], "PWD=", 4) == 0)
-            snprintf(cwd, PATH_MAX, "%s", info->env[i] + 4);
-}
-
 struct ckpt_keeper *ckpt_keeper_restart(const struct mk_config *cfg, const char *job_dir,
                                         char image[PATH_MAX], char cwd[PATH_MAX],
                                         char err[LAYOUT_ERROR_MAX])
@@ -168,7 +105,7 @@ struct ckpt_keeper *ckpt_keeper_restart(const struct mk_config *cfg, const char 
     if (layout_job_open(&c->job, job_dir, err) != 0 ||
         layout_job_info_read(&c->job, &info, err) != 0)
         goto fail;
-    job_cwd(&info, cwd);
+    job_dir_cwd(&info, cwd);
     layout_job_info_free(&info);
     int found = layout_find_recovery_line(&c->job, LAYOUT_CHECK_FULL,
                                           cfg->verbose ? stderr : NULL, &epoch, err);

@@ -12,15 +12,22 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "launcher/checkpoint.h"
+#include "launcher/coord.h"
+#include "launcher/comm_log.h"
 #include "launcher/protocol.h"
+#include "launcher/serve_coll.h"
+#include "launcher/serve_p2p.h"
 #include "launcher/supervise.h"
 
 struct tracked {
@@ -53,6 +60,11 @@ struct keeper {
     struct poller *pollers;
     size_t npollers, cap_pollers;
 
+    struct coord *coord;               /* the coordinated protocol, or NULL */
+    int holding;                       /* completions are held (a cut) */
+    struct chan_cmp *held;
+    size_t nheld, cap_held;
+
     struct chan_cmp *backlog;          /* completions waiting for ring room */
     size_t backlog_head, backlog_len, cap_backlog;
     int compute_has_news;
@@ -61,8 +73,10 @@ struct keeper {
     size_t ncomms;
 
     uint64_t served;                   /* submissions popped so far */
+    enum waiting_policy policy;
     int rank, size;
     int finalized;
+    int failure_reported;              /* coordinated: waiting for RECOVER */
 };
 
 static void out_of_memory(struct keeper *k, const char *what)
@@ -94,10 +108,59 @@ struct chan_cmp keeper_completion(const struct chan_sub *sub)
     return (struct chan_cmp){ .req = sub->req, .rc = MPI_SUCCESS };
 }
 
+/* A completion the compute process can now see. */
+static void pushed(struct keeper *k, uint64_t req)
+{
+    k->compute_has_news = 1;
+    if (k->coord)
+        coord_pushed(k->coord, req);
+}
+
+static void hold(struct keeper *k, const struct chan_cmp *cmp)
+{
+    if (k->nheld == k->cap_held) {
+        size_t cap = k->cap_held ? 2 * k->cap_held : 64;
+        struct chan_cmp *bigger = realloc(k->held, cap * sizeof *bigger);
+        if (!bigger)
+            out_of_memory(k, "held completions");
+        k->held = bigger;
+        k->cap_held = cap;
+    }
+    k->held[k->nheld++] = *cmp;
+}
+
+static void push_completion(struct keeper *k, const struct chan_cmp *cmp);
+
 void keeper_complete(struct keeper *k, const struct chan_cmp *cmp)
 {
+    if (k->coord)
+        coord_completing(k->coord, cmp);
+    if (k->holding)
+        hold(k, cmp);
+    else
+        push_completion(k, cmp);
+}
+
+void keeper_set_holding(struct keeper *k, int on)
+{
+    k->holding = on;
+    if (on)
+        return;
+    for (size_t i = 0; i < k->nheld; i++)
+        push_completion(k, &k->held[i]);
+    k->nheld = 0;
+}
+
+const struct chan_cmp *keeper_held_completions(const struct keeper *k, size_t *n)
+{
+    *n = k->nheld;
+    return k->held;
+}
+
+static void push_completion(struct keeper *k, const struct chan_cmp *cmp)
+{
     if (k->backlog_len == 0 && chan_cmp_try_push(k->ch, cmp) == 0) {
-        k->compute_has_news = 1;
+        pushed(k, cmp->req);
         return;
     }
     /* The ring is full: keep order by queueing behind what already waits. */
@@ -127,9 +190,10 @@ static void flush_backlog(struct keeper *k)
 {
     while (k->backlog_len > 0 &&
            chan_cmp_try_push(k->ch, &k->backlog[k->backlog_head]) == 0) {
+        uint64_t req = k->backlog[k->backlog_head].req;
         k->backlog_head = (k->backlog_head + 1) % k->cap_backlog;
         k->backlog_len--;
-        k->compute_has_news = 1;
+        pushed(k, req);
     }
 }
 
@@ -293,6 +357,8 @@ void keeper_comm_remove(struct keeper *k, int64_t id)
 
 struct channel *keeper_channel(struct keeper *k) { return k->ch; }
 uint64_t keeper_serving_seq(const struct keeper *k) { return k->served; }
+void keeper_set_served(struct keeper *k, uint64_t served) { k->served = served; }
+size_t keeper_comm_capacity(const struct keeper *k) { return k->ncomms; }
 int keeper_world_rank(const struct keeper *k) { return k->rank; }
 const struct protocol_engine *keeper_protocol(const struct keeper *k) { return k->protocol; }
 void keeper_set_finalized(struct keeper *k) { k->finalized = 1; }
@@ -309,13 +375,45 @@ _Noreturn void keeper_abort(struct keeper *k, MPI_Comm comm, int code)
 
 /* --- the loop ------------------------------------------------------------------ */
 
-static void serve(struct keeper *k, const struct chan_sub *sub)
+void keeper_serve_now(struct keeper *k, const struct chan_sub *sub)
 {
     if (sub->op >= WOP_END || !k->serve[sub->op]) {
         keeper_say(k, "protocol error: unknown operation %u from the compute process", sub->op);
         keeper_abort(k, MPI_COMM_WORLD, 1);
     }
     k->serve[sub->op](k, sub);
+}
+
+/* One submission just popped: the protocol may defer it. */
+static void serve(struct keeper *k, const struct chan_sub *sub)
+{
+    if (k->coord && coord_before_serve(k->coord, sub, k->served))
+        return;
+    keeper_serve_now(k, sub);
+    if (k->coord)
+        coord_after_serve(k->coord);
+}
+
+void keeper_stamp(struct keeper *k, struct wire_msg_header *header, int64_t comm, int dest)
+{
+    if (k->coord)
+        coord_stamp(k->coord, header, comm, dest);
+    else
+        k->protocol->on_send(header, dest);
+}
+
+int keeper_arrived(struct keeper *k, const void *wire, size_t bytes, int64_t comm, int source,
+                   int tag)
+{
+    if (k->coord)
+        return coord_arrived(k->coord, wire, bytes, comm, source, tag);
+    return bytes >= (size_t)WIRE_HEADER_BYTES && k->protocol->on_deliver(wire, source) == DELIVER
+               ? 0 : -1;
+}
+
+int keeper_may_finalize(struct keeper *k)
+{
+    return !k->coord || coord_may_finalize(k->coord);
 }
 
 static int exit_code_of(int wstatus)
@@ -326,11 +424,16 @@ static int exit_code_of(int wstatus)
 }
 
 /* The compute process ended before MPI_Finalize: the protocol decides. */
-static _Noreturn void compute_failed(struct keeper *k, int wstatus)
+static void compute_failed(struct keeper *k, int wstatus)
 {
     char what[64];
     supervisor_flush(k->sup);
     keeper_say(k, "application %s", supervisor_describe(wstatus, what, sizeof what));
+    if (k->coord) {
+        k->failure_reported = 1;
+        coord_compute_failed(k->coord);
+        return;
+    }
     switch (k->protocol->on_compute_failure()) {
     case FAILURE_END_JOB:
         break;
@@ -342,7 +445,7 @@ static _Noreturn void compute_failed(struct keeper *k, int wstatus)
 
 static int has_pending_work(const struct keeper *k)
 {
-    return k->ntracked > 0 || k->npollers > 0 || k->backlog_len > 0;
+    return k->ntracked > 0 || k->npollers > 0 || k->backlog_len > 0 || k->nheld > 0;
 }
 
 static inline void cpu_relax(void)
@@ -365,7 +468,7 @@ static void pause_while_pending(struct keeper *k, long *backoff_ns)
     uint32_t seen = chan_doorbell_arm(&ctl->keeper_bell);
     if (atomic_load(&ctl->compute_waiting)) {
         *backoff_ns = 0;
-        if (k->opt->policy == WAIT_OVERSUBSCRIBED)
+        if (k->policy == WAIT_OVERSUBSCRIBED)
             sched_yield();
         else
             cpu_relax();
@@ -393,7 +496,6 @@ static int64_t now_ns(void)
 
 static void run_loop(struct keeper *k)
 {
-    struct chan_doorbell *bell = &k->ch->ctl->keeper_bell;
     long backoff_ns = 0;
     int64_t last_work = now_ns();
     while (!k->finalized) {
@@ -414,7 +516,7 @@ static void run_loop(struct keeper *k)
             chan_doorbell_ring(&k->ch->ctl->compute_bell);
         }
         int wstatus;
-        if (!k->finalized && supervisor_exited(k->sup, &wstatus))
+        if (!k->finalized && !k->failure_reported && supervisor_exited(k->sup, &wstatus))
             compute_failed(k, wstatus);
         if (progressed || k->finalized) {
             backoff_ns = 0;
@@ -429,11 +531,105 @@ static void run_loop(struct keeper *k)
             sched_yield();
             continue;
         }
+        /* The channel changes with each recovery: read it each time. */
+        struct chan_doorbell *bell = &k->ch->ctl->keeper_bell;
         uint32_t seen = chan_doorbell_arm(bell);
         if (chan_sub_pending(k->ch) || supervisor_exited(k->sup, &wstatus))
             continue;
         chan_doorbell_wait(bell, seen);
     }
+}
+
+/* --- in-place recovery --------------------------------------------------------- */
+
+/* Kills every child of the keeper but the current compute process (which
+ * the supervisor reaps): image writers of a failed incarnation, which the
+ * keeper inherited as their subreaper. */
+static void kill_strays(struct keeper *k)
+{
+    char path[64];
+    pid_t compute = supervisor_pid(k->sup);
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    int pid;
+    while (fscanf(f, "%d", &pid) == 1)
+        if (pid != compute) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+    fclose(f);
+}
+
+int keeper_recover(struct keeper *k, const char *image, const char *cwd, const uint64_t cut[2])
+{
+    kill(supervisor_pid(k->sup), SIGKILL);
+    kill_strays(k);
+    /* Everything of the failed incarnation is forgotten, not cancelled:
+     * MPI requests may still complete into the old channel, which stays
+     * mapped for good; their communicators are abandoned. */
+    k->ntracked = k->npollers = k->backlog_len = k->nheld = 0;
+    k->holding = k->compute_has_news = k->failure_reported = 0;
+    k->served = 0;
+    for (size_t id = 0; id < k->ncomms; id++)
+        k->comms[id] = MPI_COMM_NULL;
+    MPI_Comm world, self;
+    PMPI_Comm_dup(MPI_COMM_WORLD, &world);
+    PMPI_Comm_dup(MPI_COMM_SELF, &self);
+    keeper_comm_add(k, WIRE_COMM_WORLD, world);
+    keeper_comm_add(k, WIRE_COMM_SELF, self);
+    p2p_reset();
+    serve_coll_reset();
+    comm_log_reset(k->rank, k->size);
+
+    struct channel *ch = calloc(1, sizeof *ch);
+    struct compute_started cs;
+    if (!ch)
+        out_of_memory(k, "channel");
+    ch->fd = -1;
+    if (k->opt->start(k->opt->start_ctx, image, cwd, ch, &cs) != 0)
+        return -1;
+    k->ch = ch;
+    if (supervisor_replace(k->sup, cs.pid, cs.out_fd, cs.err_fd, ch->ctl, cut) != 0) {
+        keeper_say(k, "cannot supervise the restored process: %s", strerror(errno));
+        return -1;
+    }
+    k->policy = cs.policy;
+    atomic_store(&ch->ctl->waiting_policy, (uint32_t)cs.policy);
+    return 0;
+}
+
+pid_t keeper_compute_pid(const struct keeper *k)
+{
+    return supervisor_pid(k->sup);
+}
+
+/* Coordinated jobs: the ranks agree where to start from, then the
+ * compute process starts (afresh, or restored) and is supervised. */
+static int start_coordinated(struct keeper *k, struct channel *ch)
+{
+    const struct keeper_options *opt = k->opt;
+    struct coord_start st;
+    struct compute_started cs;
+    k->coord = coord_create(k, &opt->cfg, opt->app_argv, opt->restart_dir, &st);
+    if (!k->coord ||
+        opt->start(opt->start_ctx, st.epoch ? st.image : NULL, st.cwd, ch, &cs) != 0)
+        return -1;
+    k->ch = ch;
+    k->sup = supervisor_start_at(cs.pid, cs.out_fd, cs.err_fd, ch->ctl, st.emitted,
+                                 st.epoch ? st.cut : NULL);
+    if (!k->sup || supervisor_persist_positions(k->sup, st.output_path) != 0) {
+        keeper_say(k, "cannot supervise the compute process: %s", strerror(errno));
+        kill(cs.pid, SIGKILL);
+        return -1;
+    }
+    k->policy = cs.policy;
+    atomic_store(&ch->ctl->waiting_policy, (uint32_t)cs.policy);
+    if (opt->cfg.verbose)
+        keeper_say(k, "keeper %s, compute pid %d, protocol coordinated, waiting: %s",
+                   cs.binding, (int)cs.pid, waiting_policy_name(cs.policy));
+    return coord_begin(k->coord, ch, cs.pid, cs.idle_cores);
 }
 
 int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_options *opt)
@@ -446,6 +642,7 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
     k->ch = ch;
     k->sup = sup;
     k->opt = opt;
+    k->policy = opt->policy;
     k->protocol = protocol_engine(opt->cfg.protocol);
     k->rank = -1;
 
@@ -460,27 +657,34 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
     }
     PMPI_Comm_rank(MPI_COMM_WORLD, &k->rank);
     PMPI_Comm_size(MPI_COMM_WORLD, &k->size);
+    /* Image writers of a failed compute process become the keeper's
+     * children, for kill_strays. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     MPI_Comm world, self;
     PMPI_Comm_dup(MPI_COMM_WORLD, &world);
     PMPI_Comm_dup(MPI_COMM_SELF, &self);
-    keeper_comm_add(k, WIRE_COMM_WORLD, world);
-    keeper_comm_add(k, WIRE_COMM_SELF, self);
-    atomic_store(&ch->ctl->waiting_policy, (uint32_t)opt->policy);
-    if (opt->cfg.verbose)
-        keeper_say(k, "keeper %s, compute pid %d, protocol %s, waiting: %s",
-                   opt->binding, (int)supervisor_pid(sup), k->protocol->name,
-                   waiting_policy_name(opt->policy));
-
     keeper_register_env(k);
     keeper_register_p2p(k);
     keeper_register_coll(k);
     keeper_register_comm(k);
-    if (opt->ckpt)
-        keeper_poll_until(k, ckpt_keeper_poll, opt->ckpt);
+    keeper_comm_add(k, WIRE_COMM_WORLD, world);
+    keeper_comm_add(k, WIRE_COMM_SELF, self);
+    if (opt->start) {
+        if (start_coordinated(k, ch) != 0)
+            keeper_abort(k, MPI_COMM_WORLD, 1);
+    } else {
+        atomic_store(&ch->ctl->waiting_policy, (uint32_t)opt->policy);
+        if (opt->cfg.verbose)
+            keeper_say(k, "keeper %s, compute pid %d, protocol %s, waiting: %s",
+                       opt->binding, (int)supervisor_pid(sup), k->protocol->name,
+                       waiting_policy_name(opt->policy));
+        if (opt->ckpt)
+            keeper_poll_until(k, ckpt_keeper_poll, opt->ckpt);
+    }
 
     run_loop(k);
 
     /* MPI_Finalize was served; the compute process goes on until it exits. */
-    int wstatus = supervisor_finish(sup);
+    int wstatus = supervisor_finish(k->sup);
     return exit_code_of(wstatus);
 }

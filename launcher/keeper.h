@@ -38,11 +38,32 @@ typedef int (*keeper_poll_fn)(struct keeper *k, void *ctx);
 
 struct ckpt_keeper;
 
+/* A compute process just started, and where it runs. */
+struct compute_started {
+    pid_t pid;
+    int out_fd, err_fd;          /* read ends of its stdout and stderr */
+    enum waiting_policy policy;
+    int idle_cores;
+    const char *binding;
+};
+
+/* Starts the compute process of a coordinated job in the channel `ch`
+ * (created by the callee): the application afresh (image NULL) or the
+ * restorer of `image`, in `cwd`. Returns 0, or -1 after one line. */
+typedef int (*keeper_start_fn)(void *ctx, const char *image, const char *cwd,
+                               struct channel *ch, struct compute_started *out);
+
 struct keeper_options {
     struct mk_config cfg;
     struct ckpt_keeper *ckpt;    /* periodic checkpoints, or NULL */
     enum waiting_policy policy;  /* common/waiting.h, for both sides */
     const char *binding;         /* where the keeper runs, for --verbose */
+    /* Coordinated jobs: the keeper starts the compute process itself,
+     * after MPI_Init, once the ranks agreed where it starts from. */
+    keeper_start_fn start;
+    void *start_ctx;
+    char **app_argv;             /* the program and its arguments */
+    const char *restart_dir;     /* the job to restart, or NULL */
 };
 
 /* Registration of the areas' servers (one function per area file). */
@@ -56,7 +77,8 @@ struct supervisor;
 
 /* Runs the keeper until its compute process has exited; returns the exit
  * status for the keeper's own exit. `ch` is the mapped channel, `sup` watches
- * the compute process and forwards its output. MPI is initialized here. */
+ * the compute process and forwards its output. MPI is initialized here.
+ * With opt->start, `ch` is filled and `sup` created here instead (NULL). */
 int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_options *opt);
 
 /* --- for servers ------------------------------------------------------- */
@@ -93,6 +115,33 @@ const struct protocol_engine *keeper_protocol(const struct keeper *k);
 /* The number of the submission being served (1, 2, ... in the order the
  * compute process made them, counted across the incarnation's channel). */
 uint64_t keeper_serving_seq(const struct keeper *k);
+/* Coordinated restore: the next submission is numbered `served` + 1. */
+void keeper_set_served(struct keeper *k, uint64_t served);
+/* Serves `sub` now (the protocol already decided it may go). */
+void keeper_serve_now(struct keeper *k, const struct chan_sub *sub);
+/* While on, completions are held back from the compute process (a cut is
+ * being taken); turning it off pushes the held ones, in order. */
+void keeper_set_holding(struct keeper *k, int on);
+const struct chan_cmp *keeper_held_completions(const struct keeper *k, size_t *n);
+/* Ids below this may name a communicator. */
+size_t keeper_comm_capacity(const struct keeper *k);
+/* The protocol's header for a message to rank `dest` of communicator
+ * `comm`, and its verdict on one that arrived (whole wire bytes): 0, or -1
+ * for a message not sent through mpickpt. */
+void keeper_stamp(struct keeper *k, struct wire_msg_header *header, int64_t comm, int dest);
+int keeper_arrived(struct keeper *k, const void *wire, size_t bytes, int64_t comm, int source,
+                   int tag);
+/* Whether MPI may be finalized now (no checkpoint under way). */
+int keeper_may_finalize(struct keeper *k);
+/* In-place recovery (coordinated): kills the compute process and its
+ * strays, forgets every request, poller, completion and communicator of
+ * the failed incarnation, takes fresh duplicates of WORLD and SELF (a
+ * collective of the keepers), and starts a new compute process in a new
+ * channel: restored from `image` (its output cut at `cut`), or afresh
+ * (image and cut NULL). Returns 0, or -1 after one line. */
+int keeper_recover(struct keeper *k, const char *image, const char *cwd, const uint64_t cut[2]);
+/* The current compute process. */
+pid_t keeper_compute_pid(const struct keeper *k);
 /* The mapped channel (for heap access). */
 struct channel *keeper_channel(struct keeper *k);
 /* This rank in MPI_COMM_WORLD. */

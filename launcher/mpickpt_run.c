@@ -132,21 +132,6 @@ static void parse_args(int argc, char **argv, struct run_args *ra)
         die_usage("%s", "no program given: mpickpt-run [OPTIONS] -- PROGRAM [ARGS...]");
 }
 
-/* Checkpoints need coordination between ranks, which does not exist yet:
- * a multi-rank job with checkpoints is refused before MPI_Init (Open MPI
- * tells each rank the job's size), with one line from rank 0 only. */
-static void refuse_multi_rank(const struct run_args *ra)
-{
-    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
-    if ((ra->cfg.interval == 0 && !ra->restart) || !size || atoi(size) <= 1)
-        return;
-    const char *rank = getenv("OMPI_COMM_WORLD_RANK");
-    if (!rank || atoi(rank) == 0)
-        fprintf(stderr, "mpickpt-run: checkpoints (--interval, --restart) need np = 1 "
-                        "until coordinated checkpointing exists; this job has np = %s\n", size);
-    exit(2);
-}
-
 static const char *restore_path(void)
 {
     const char *env = getenv("MPICKPT_RESTORE");
@@ -154,14 +139,17 @@ static const char *restore_path(void)
 }
 
 /* Output of the compute process goes to the pipes' write ends. */
-static void redirect_output(int out_pipe[2], int err_pipe[2])
+/* The compute process inherits only stdin, its output pipes and the
+ * channel: a keeper that already initialized MPI (coordinated jobs) holds
+ * Open MPI's sockets, which are not the application's to keep, and which
+ * no image could restore. */
+static void redirect_output(int out_pipe[2], int err_pipe[2], int channel_fd)
 {
     dup2(out_pipe[1], STDOUT_FILENO);
     dup2(err_pipe[1], STDERR_FILENO);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
+    if (channel_fd > 3)
+        close_range(3, (unsigned)channel_fd - 1, 0);
+    close_range((unsigned)(channel_fd > 2 ? channel_fd + 1 : 3), ~0u, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the keeper */
 }
 
@@ -173,7 +161,7 @@ static pid_t spawn_restored(const char *image, const char *cwd, struct channel *
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    redirect_output(out_pipe, err_pipe);
+    redirect_output(out_pipe, err_pipe, ch->fd);
     char fd_text[16];
     snprintf(fd_text, sizeof fd_text, "%d", ch->fd);
     if (fcntl(ch->fd, F_SETFD, 0) != 0 || chdir(cwd) != 0) {
@@ -194,7 +182,7 @@ static pid_t spawn_compute(char **app_argv, const char *plugin, struct channel *
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    redirect_output(out_pipe, err_pipe);
+    redirect_output(out_pipe, err_pipe, ch->fd);
     if (launch_env_for_compute(plugin, ch->fd) != 0) {
         fprintf(stderr, "mpickpt-run: cannot prepare the environment: %s\n", strerror(errno));
         _exit(127);
@@ -228,12 +216,12 @@ static struct ckpt_keeper *prepare_checkpoints(struct run_args *ra, char image[P
 }
 
 /* Creates the channel and starts the compute process (the app, or the
- * restorer of a restart); sets its pid and output pipes' read ends. */
+ * restorer of `image`); sets its pid and output pipes' read ends. */
 static int start_compute(struct run_args *ra, struct channel *ch, const char *image,
                          const char *cwd, pid_t *compute, int *out_fd, int *err_fd)
 {
     const char *plugin = launch_plugin_path();
-    if (!ra->restart) {
+    if (!image) {
         char why[512];
         if (launch_check_program(ra->app_argv[0], plugin, why, sizeof why) != 0) {
             fprintf(stderr, "mpickpt-run: %s\n", why);
@@ -254,8 +242,8 @@ static int start_compute(struct run_args *ra, struct channel *ch, const char *im
         fprintf(stderr, "mpickpt-run: cannot export the settings: %s\n", strerror(errno));
         return -1;
     }
-    *compute = ra->restart ? spawn_restored(image, cwd, ch, out_pipe, err_pipe)
-                           : spawn_compute(ra->app_argv, plugin, ch, out_pipe, err_pipe);
+    *compute = image ? spawn_restored(image, cwd, ch, out_pipe, err_pipe)
+                     : spawn_compute(ra->app_argv, plugin, ch, out_pipe, err_pipe);
     if (*compute < 0) {
         fprintf(stderr, "mpickpt-run: cannot start the compute process: %s\n", strerror(errno));
         return -1;
@@ -267,11 +255,48 @@ static int start_compute(struct run_args *ra, struct channel *ch, const char *im
     return 0;
 }
 
+/* keeper_start_fn of a coordinated job: the compute process, and where it
+ * runs. */
+static int start_for_keeper(void *ctx, const char *image, const char *cwd, struct channel *ch,
+                            struct compute_started *out)
+{
+    static struct binding_plan plan;
+    if (start_compute(ctx, ch, image, cwd, &out->pid, &out->out_fd, &out->err_fd) != 0)
+        return -1;
+    binding_apply(out->pid, &plan);
+    out->policy = plan.policy;
+    out->idle_cores = plan.idle_cores;
+    out->binding = plan.where;
+    return 0;
+}
+
+/* A protocol that takes checkpoints: coordinated, also by default when
+ * checkpoints are asked for (--interval) or a coordinated job restarts. */
+static int coordinated(struct run_args *ra)
+{
+    if (ra->cfg.protocol == MK_PROTOCOL_NONE && ra->cfg.interval > 0)
+        ra->cfg.protocol = MK_PROTOCOL_COORDINATED;
+    return ra->cfg.protocol == MK_PROTOCOL_COORDINATED;
+}
+
 int main(int argc, char **argv)
 {
     struct run_args ra = {0};
     parse_args(argc, argv, &ra);
-    refuse_multi_rank(&ra);
+    if (!ra.adopt && coordinated(&ra)) {
+        struct channel ch = { .fd = -1 };
+        struct keeper_options opt = { .cfg = ra.cfg, .start = start_for_keeper,
+                                      .start_ctx = &ra, .app_argv = ra.app_argv,
+                                      .restart_dir = ra.restart };
+        if (!ra.restart) {
+            char why[512];
+            if (launch_check_program(ra.app_argv[0], launch_plugin_path(), why, sizeof why) != 0) {
+                fprintf(stderr, "mpickpt-run: %s\n", why);
+                return 2;
+            }
+        }
+        return keeper_run(&ch, NULL, &opt);
+    }
 
     struct channel ch = { .fd = -1 };
     struct ckpt_keeper *ckpt = NULL;
@@ -289,7 +314,7 @@ int main(int argc, char **argv)
     } else {
         char image[PATH_MAX], cwd[PATH_MAX];
         ckpt = prepare_checkpoints(&ra, image, cwd);
-        if (start_compute(&ra, &ch, image, cwd, &compute, &out_fd, &err_fd) != 0)
+        if (start_compute(&ra, &ch, ra.restart ? image : NULL, cwd, &compute, &out_fd, &err_fd) != 0)
             return 1;
     }
 

@@ -18,6 +18,8 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include "launcher/serve_coll.h"
+
 #include "launcher/keeper.h"
 #include "plugin/basic_kind_mpi.h"
 #include "plugin/basic_kind.h"
@@ -36,8 +38,8 @@ static const MPI_Op reduce_ops[REDUCE_OP_COUNT] = {
 static uint64_t *sequences;    /* indexed by comm id */
 static size_t nsequences;
 
-/* The sequence number of a new collective on comm `id`. */
-static uint64_t next_sequence(struct keeper *k, int64_t id)
+/* Makes room for comm `id`'s count. */
+static void ensure_sequence(struct keeper *k, int64_t id)
 {
     if ((size_t)id >= nsequences) {
         size_t n = (size_t)id + 1 > 2 * nsequences ? (size_t)id + 1 : 2 * nsequences;
@@ -51,7 +53,32 @@ static uint64_t next_sequence(struct keeper *k, int64_t id)
         sequences = bigger;
         nsequences = n;
     }
+}
+
+/* The sequence number of a new collective on comm `id`. */
+static uint64_t next_sequence(struct keeper *k, int64_t id)
+{
+    ensure_sequence(k, id);
     return ++sequences[id];
+}
+
+void serve_coll_reset(void)
+{
+    for (size_t i = 0; i < nsequences; i++)
+        sequences[i] = 0;
+}
+
+uint64_t serve_coll_count(int64_t id)
+{
+    return id >= 0 && (size_t)id < nsequences ? sequences[id] : 0;
+}
+
+void serve_coll_set_count(int64_t id, uint64_t count)
+{
+    if (id < 0)
+        return;
+    ensure_sequence(NULL, id);
+    sequences[id] = count;
 }
 
 /* ---- one collective ------------------------------------------------------------ */

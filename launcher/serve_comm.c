@@ -1,70 +1,65 @@
 /*
  * serve_comm.c — the keeper's side of communicator management (wire.h,
  * WOP_COMM_DUP … WOP_COMM_FREE): creates the keeper's communicator for each
- * one the app creates, records it under the id the plugin chose, and tells
- * the plugin this rank's place in it (rank, size, members as world ranks).
+ * one the app creates, records it under the id the plugin chose and in the
+ * communicator log (comm_log.h), and tells the plugin this rank's place in
+ * it (rank, size, members as world ranks).
  *
- * The creating calls are Open MPI's blocking collectives
- * (PMPI_Comm_dup/split/split_type/create/create_group), so while one runs
- * this keeper serves nothing else and notices nothing (not even its compute
- * process dying) until every member has joined. That is accepted for now:
- * the compute process is waiting for the answer anyway, and MPI lets
- * communicator creation synchronize its members; requests already started
- * keep progressing inside Open MPI meanwhile. Freeing is local.
+ * The keeper never waits inside a collective creation: it must go on
+ * polling its loop (control messages, its compute process dying), and a
+ * checkpoint may hold a peer back from entering the creation until every
+ * rank has cut (docs/COORDINATED.md, "Collectives are never cut"), which
+ * would deadlock a keeper blocked inside it. So each creation that is
+ * collective over the parent (dup, split, split_type, create) is served as
+ * a PMPI_Ibarrier on the parent, tracked like any request; once it
+ * completes, every member has arrived, and the blocking PMPI creation
+ * called then completes promptly. No other collective on the parent can
+ * come between the barrier and the creation on some member only: the
+ * compute process waits for the creation's answer before it submits
+ * anything else, so every member starts the same sequence (earlier
+ * collectives, barrier, creation) on the parent.
+ *
+ * Limitation: create_group is collective over the new group only, not the
+ * parent, so there is no communicator to barrier on; it stays a blocking
+ * PMPI_Comm_create_group, during which this keeper serves nothing and
+ * cannot take part in a checkpoint until every member of the group has
+ * joined. Freeing is local and immediate.
  *
  * Invariants: the keeper's communicators carry MPI_ERRORS_RETURN
  * (keeper_comm_add), so a failure comes back as an error class; a rank
- * outside the new communicator records nothing and answers val0 = 0.
+ * outside the new communicator records no communicator and answers
+ * val0 = 0; every creation and free served is logged in the order served,
+ * with the number of the submission that asked for it (taken at serve
+ * time, not when the barrier completes).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "launcher/comm_log.h"
 #include "launcher/keeper.h"
 
 _Static_assert(sizeof(int) == sizeof(int32_t), "members travel as int32");
 
-/* Writes the world ranks of `comm`'s members into the block named by
- * sub->arg[2]/arg[3]; returns an MPI error class. */
-static int write_members(struct keeper *k, const struct chan_sub *sub, MPI_Comm comm, int size)
-{
-    if ((int64_t)size * (int64_t)sizeof(int32_t) > sub->arg[3])
-        return MPI_ERR_INTERN; /* the plugin sizes the block by the parent */
-    int *ranks = malloc((size_t)size * sizeof *ranks);
-    if (!ranks)
-        return MPI_ERR_NO_MEM;
-    for (int i = 0; i < size; i++)
-        ranks[i] = i;
-    MPI_Group group, world;
-    int rc = PMPI_Comm_group(comm, &group);
-    if (rc == MPI_SUCCESS) {
-        rc = PMPI_Comm_group(MPI_COMM_WORLD, &world);
-        if (rc == MPI_SUCCESS) {
-            int32_t *out = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[2]);
-            rc = PMPI_Group_translate_ranks(group, size, ranks, world, out);
-            PMPI_Group_free(&world);
-        }
-        PMPI_Group_free(&group);
-    }
-    free(ranks);
-    return rc;
-}
+/* A creation waiting for its barrier. */
+struct creation_wait {
+    struct chan_sub sub;
+    long entry;
+};
 
-/* Completes a creating operation whose MPI call returned `rc` and `comm`. */
-static void answer_created(struct keeper *k, const struct chan_sub *sub, int rc, MPI_Comm comm)
+/* Answers `sub` after its creation ran with `rc`; `joined`: this rank got
+ * the communicator sub->arg[1], whose members go to the block arg2/arg3. */
+static void answer_created(struct keeper *k, const struct chan_sub *sub, int rc, int joined)
 {
     struct chan_cmp cmp = keeper_completion(sub);
-    int rank = 0, size = 0;
-    if (rc == MPI_SUCCESS && comm != MPI_COMM_NULL) {
-        PMPI_Comm_rank(comm, &rank);
-        PMPI_Comm_size(comm, &size);
-        rc = write_members(k, sub, comm, size);
-        if (rc == MPI_SUCCESS && keeper_comm_add(k, sub->arg[1], comm) != 0)
-            rc = MPI_ERR_INTERN; /* the id is in use, or memory is short */
-        if (rc != MPI_SUCCESS)
-            PMPI_Comm_free(&comm);
-    }
     cmp.rc = rc;
-    if (rc == MPI_SUCCESS && comm != MPI_COMM_NULL) {
+    if (rc == MPI_SUCCESS && joined) {
+        int64_t id = sub->arg[1];
+        int rank = 0, size = comm_log_size(id);
+        PMPI_Comm_rank(keeper_comm(k, id), &rank);
+        int32_t *out = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[2]);
+        for (int i = 0; i < size; i++)
+            out[i] = comm_log_world_rank(id, i);
         cmp.val[0] = 1;
         cmp.val[1] = rank;
         cmp.val[2] = size;
@@ -72,81 +67,112 @@ static void answer_created(struct keeper *k, const struct chan_sub *sub, int rc,
     keeper_complete(k, &cmp);
 }
 
-/* The parent communicator of `sub`, or MPI_COMM_NULL after answering
- * MPI_ERR_COMM. */
-static MPI_Comm parent_of(struct keeper *k, const struct chan_sub *sub)
+/* The group of a CREATE/CREATE_GROUP: the block arg4/arg5 holds arg6
+ * ranks of the parent, returned as world ranks in *group (malloc'd).
+ * Returns an MPI error class. */
+static int group_of(struct keeper *k, const struct chan_sub *sub, int32_t **group)
 {
-    MPI_Comm parent = keeper_comm(k, sub->arg[0]);
-    if (parent == MPI_COMM_NULL)
-        keeper_complete_rc(k, sub, MPI_ERR_COMM);
-    return parent;
-}
-
-static int mpi_undefined(int64_t wire)
-{
-    return wire == WIRE_UNDEFINED ? MPI_UNDEFINED : (int)wire;
-}
-
-static void serve_dup(struct keeper *k, const struct chan_sub *sub)
-{
-    MPI_Comm parent = parent_of(k, sub), comm = MPI_COMM_NULL;
-    if (parent == MPI_COMM_NULL)
-        return;
-    int rc = PMPI_Comm_dup(parent, &comm);
-    answer_created(k, sub, rc, comm);
-}
-
-static void serve_split(struct keeper *k, const struct chan_sub *sub)
-{
-    MPI_Comm parent = parent_of(k, sub), comm = MPI_COMM_NULL;
-    if (parent == MPI_COMM_NULL)
-        return;
-    int rc = PMPI_Comm_split(parent, mpi_undefined(sub->arg[4]), (int)sub->arg[5], &comm);
-    answer_created(k, sub, rc, comm);
-}
-
-static void serve_split_type(struct keeper *k, const struct chan_sub *sub)
-{
-    MPI_Comm parent = parent_of(k, sub), comm = MPI_COMM_NULL;
-    if (parent == MPI_COMM_NULL)
-        return;
-    int type = sub->arg[4] == WIRE_SPLIT_SHARED ? MPI_COMM_TYPE_SHARED : MPI_UNDEFINED;
-    int rc = PMPI_Comm_split_type(parent, type, (int)sub->arg[5], MPI_INFO_NULL, &comm);
-    answer_created(k, sub, rc, comm);
-}
-
-/* The group of the parent's ranks listed in the block arg4/arg5 (arg6 of
- * them); returns an MPI error class. */
-static int group_of(struct keeper *k, const struct chan_sub *sub, MPI_Comm parent,
-                    MPI_Group *group)
-{
-    int n = (int)sub->arg[6];
-    if (n < 0 || (int64_t)n * (int64_t)sizeof(int32_t) > sub->arg[5])
+    int64_t n = sub->arg[6];
+    int parent_size = comm_log_size(sub->arg[0]);
+    if (n < 0 || n > parent_size || n * (int64_t)sizeof(int32_t) > sub->arg[5])
         return MPI_ERR_ARG;
-    const int *ranks = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[4]);
-    MPI_Group parent_group;
-    int rc = PMPI_Comm_group(parent, &parent_group);
-    if (rc != MPI_SUCCESS)
+    const int32_t *ranks = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[4]);
+    *group = malloc((size_t)(n ? n : 1) * sizeof **group);
+    if (!*group)
+        return MPI_ERR_NO_MEM;
+    for (int64_t i = 0; i < n; i++) {
+        (*group)[i] = comm_log_world_rank(sub->arg[0], ranks[i]);
+        if ((*group)[i] < 0)
+            return MPI_ERR_RANK;
+    }
+    return MPI_SUCCESS;
+}
+
+/* Decodes the creation `sub` asks for into `c` (its group, if any, in
+ * *group, which the caller frees). Returns an MPI error class. */
+static int decode_creation(struct keeper *k, const struct chan_sub *sub,
+                           struct comm_creation *c, int32_t **group)
+{
+    *c = (struct comm_creation){ .op = sub->op, .id = sub->arg[1], .parent = sub->arg[0] };
+    *group = NULL;
+    /* The plugin sizes the members block by the parent. */
+    if ((int64_t)comm_log_size(c->parent) * (int64_t)sizeof(int32_t) > sub->arg[3])
+        return MPI_ERR_INTERN;
+    switch (sub->op) {
+    case WOP_COMM_SPLIT:
+    case WOP_COMM_SPLIT_TYPE:
+        c->color = sub->arg[4];
+        c->key = sub->arg[5];
+        return MPI_SUCCESS;
+    case WOP_COMM_CREATE_GROUP:
+        c->tag = sub->arg[7];
+        /* fall through */
+    case WOP_COMM_CREATE: {
+        int rc = group_of(k, sub, group);
+        c->group = *group;
+        c->ngroup = (uint32_t)sub->arg[6];
         return rc;
-    rc = PMPI_Group_incl(parent_group, n, ranks, group);
-    PMPI_Group_free(&parent_group);
-    return rc;
+    }
+    default:
+        return MPI_SUCCESS;
+    }
+}
+
+/* The barrier before a collective creation completed: run the creation. */
+static void barrier_done(struct keeper *k, void *ctx, const MPI_Status *status)
+{
+    struct creation_wait *w = ctx;
+    int rc = status->MPI_ERROR, joined = 0;
+    if (rc == MPI_SUCCESS)
+        rc = comm_log_create(k, w->entry, &joined);
+    else
+        comm_log_drop(w->entry);
+    answer_created(k, &w->sub, rc, joined);
+    free(w);
+}
+
+/* Starts the barrier on `parent` before logged entry `entry` runs. */
+static void await_members(struct keeper *k, const struct chan_sub *sub, MPI_Comm parent,
+                          long entry)
+{
+    struct creation_wait *w = malloc(sizeof *w);
+    if (!w) {
+        comm_log_drop(entry);
+        return keeper_complete_rc(k, sub, MPI_ERR_NO_MEM);
+    }
+    *w = (struct creation_wait){ .sub = *sub, .entry = entry };
+    MPI_Request req;
+    int rc = PMPI_Ibarrier(parent, &req);
+    if (rc != MPI_SUCCESS) {
+        comm_log_drop(entry);
+        free(w);
+        return keeper_complete_rc(k, sub, rc);
+    }
+    keeper_track(k, req, sub->req, barrier_done, w);
 }
 
 static void serve_create(struct keeper *k, const struct chan_sub *sub)
 {
-    MPI_Comm parent = parent_of(k, sub), comm = MPI_COMM_NULL;
-    if (parent == MPI_COMM_NULL)
-        return;
-    MPI_Group group;
-    int rc = group_of(k, sub, parent, &group);
+    MPI_Comm parent = keeper_comm(k, sub->arg[0]);
+    if (parent == MPI_COMM_NULL || comm_log_size(sub->arg[0]) == 0)
+        return keeper_complete_rc(k, sub, MPI_ERR_COMM);
+    struct comm_creation c;
+    int32_t *group;
+    int rc = decode_creation(k, sub, &c, &group);
+    long entry = -1;
     if (rc == MPI_SUCCESS) {
-        rc = sub->op == WOP_COMM_CREATE_GROUP
-            ? PMPI_Comm_create_group(parent, group, (int)sub->arg[7], &comm)
-            : PMPI_Comm_create(parent, group, &comm);
-        PMPI_Group_free(&group);
+        entry = comm_log_begin(&c, keeper_serving_seq(k));
+        if (entry < 0)
+            rc = errno == ENOMEM ? MPI_ERR_NO_MEM : MPI_ERR_INTERN; /* EINVAL: a predefined id */
     }
-    answer_created(k, sub, rc, comm);
+    free(group);
+    if (rc != MPI_SUCCESS)
+        return keeper_complete_rc(k, sub, rc);
+    if (sub->op != WOP_COMM_CREATE_GROUP)
+        return await_members(k, sub, parent, entry);
+    int joined = 0;
+    rc = comm_log_create(k, entry, &joined);  /* blocking: see the limitation above */
+    answer_created(k, sub, rc, joined);
 }
 
 static void serve_free(struct keeper *k, const struct chan_sub *sub)
@@ -155,15 +181,17 @@ static void serve_free(struct keeper *k, const struct chan_sub *sub)
         return keeper_complete_rc(k, sub, MPI_ERR_COMM);
     /* Operations still under way on it finish normally (MPI_Comm_free
      * only marks the communicator for deallocation). */
-    keeper_comm_remove(k, sub->arg[0]);
-    keeper_complete_rc(k, sub, MPI_SUCCESS);
+    keeper_complete_rc(k, sub, comm_log_free(k, sub->arg[0], keeper_serving_seq(k)));
 }
 
 void keeper_register_comm(struct keeper *k)
 {
-    keeper_register(k, WOP_COMM_DUP, serve_dup);
-    keeper_register(k, WOP_COMM_SPLIT, serve_split);
-    keeper_register(k, WOP_COMM_SPLIT_TYPE, serve_split_type);
+    int world_size;
+    PMPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    comm_log_reset(keeper_world_rank(k), world_size);
+    keeper_register(k, WOP_COMM_DUP, serve_create);
+    keeper_register(k, WOP_COMM_SPLIT, serve_create);
+    keeper_register(k, WOP_COMM_SPLIT_TYPE, serve_create);
     keeper_register(k, WOP_COMM_CREATE, serve_create);
     keeper_register(k, WOP_COMM_CREATE_GROUP, serve_create);
     keeper_register(k, WOP_COMM_FREE, serve_free);

@@ -51,7 +51,7 @@ static struct chan_sub finalize_sub;
 static int finish_finalize(struct keeper *k, void *ctx)
 {
     (void)ctx;
-    if (keeper_pending_requests(k) > 0)
+    if (!keeper_may_finalize(k) || keeper_pending_requests(k) > 0)
         return 0;
     int rc = PMPI_Finalize();
     keeper_complete_rc(k, &finalize_sub, rc);

@@ -10,14 +10,26 @@
  * protocol engine fills before the message leaves and inspects when it
  * arrives; sizes on the wire include it, sizes reported to the plugin do not.
  *
- * Invariant: a matched message handed out by MPROBE lives in `messages` until
- * its MRECV; its id is its index there.
+ * The early queue (coordinated/early_queue.h) holds messages the keeper
+ * already took out of MPI: drained from Open MPI's unexpected queue while
+ * a checkpoint waits for in-flight messages (p2p_drain), or replayed from
+ * a checkpoint's channel state. Receives and probes look there first, so
+ * the app sees MPI's matching and ordering whatever detour a message took.
+ *
+ * Invariants: a matched message handed out by MPROBE lives in `messages`
+ * until its MRECV (its id is its index there); every message that arrives
+ * from MPI is shown to the protocol exactly once (keeper_arrived), when it
+ * leaves MPI — queued messages were shown when queued, or belong to an
+ * earlier incarnation (channel state) and are not shown again.
  */
+#include "launcher/serve_p2p.h"
+
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "coordinated/early_queue.h"
 #include "launcher/keeper.h"
-#include "launcher/protocol.h"
 
 struct p2p_op {
     struct chan_sub sub;
@@ -103,7 +115,7 @@ static void serve_send(struct keeper *k, const struct chan_sub *sub)
     if (dest == MPI_PROC_NULL)
         return keeper_complete_rc(k, sub, MPI_SUCCESS);
     void *block = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[3]);
-    keeper_protocol(k)->on_send(block, dest);
+    keeper_stamp(k, block, sub->arg[0], dest);
 
     MPI_Request req;
     int rc = sub->arg[5] == WIRE_SEND_SYNCHRONOUS
@@ -116,27 +128,56 @@ static void serve_send(struct keeper *k, const struct chan_sub *sub)
 
 /* --- receive ------------------------------------------------------------------ */
 
-/* Completes a receive-like operation whose payload block is `block`. */
-static void complete_receive(struct keeper *k, const struct chan_sub *sub, const void *block,
-                             const MPI_Status *status)
+static struct early_queue early;
+
+/* Shows a message that just left MPI to the protocol. */
+static void arrived(struct keeper *k, const void *wire, size_t bytes, int64_t comm, int source,
+                    int tag)
+{
+    if (keeper_arrived(k, wire, bytes, comm, source, tag) != 0) {
+        keeper_say(k, "a message from rank %d was not sent through mpickpt (every rank must run "
+                   "under mpickpt-run or with libmpickpt.so preloaded)", source);
+        keeper_abort(k, MPI_COMM_WORLD, 1);
+    }
+}
+
+/* Completes a receive-like operation on comm `comm` whose payload block
+ * is `block`. */
+static void complete_receive(struct keeper *k, const struct chan_sub *sub, int64_t comm,
+                             const void *block, const MPI_Status *status)
 {
     struct chan_cmp cmp = keeper_completion(sub);
     fill_status(&cmp, status);
     cmp.rc = status->MPI_ERROR;
-    if (!cmp.cancelled && status->MPI_SOURCE != MPI_PROC_NULL && cmp.rc == MPI_SUCCESS &&
-        keeper_protocol(k)->on_deliver(block, status->MPI_SOURCE) == DELIVER_REJECT_FOREIGN) {
-        keeper_say(k, "a message from rank %d was not sent through mpickpt (every rank must run "
-                   "under mpickpt-run or with libmpickpt.so preloaded)", status->MPI_SOURCE);
-        keeper_abort(k, MPI_COMM_WORLD, 1);
-    }
+    if (!cmp.cancelled && status->MPI_SOURCE != MPI_PROC_NULL && cmp.rc == MPI_SUCCESS)
+        arrived(k, block, (size_t)cmp.bytes + WIRE_HEADER_BYTES, comm, status->MPI_SOURCE,
+                status->MPI_TAG);
     keeper_complete(k, &cmp);
 }
 
 static void recv_done(struct keeper *k, void *ctx, const MPI_Status *status)
 {
     struct p2p_op *op = ctx;
-    complete_receive(k, &op->sub, chan_heap_ptr(keeper_channel(k), (uint64_t)op->sub.arg[3]), status);
+    complete_receive(k, &op->sub, op->sub.arg[0],
+                     chan_heap_ptr(keeper_channel(k), (uint64_t)op->sub.arg[3]), status);
     free(op);
+}
+
+/* Completes a receive from a queued message (taken: freed here). */
+static void receive_queued(struct keeper *k, const struct chan_sub *sub, struct early_msg *m,
+                           uint64_t block_off, int64_t capacity)
+{
+    struct chan_cmp cmp = keeper_completion(sub);
+    int64_t payload = (int64_t)m->bytes - WIRE_HEADER_BYTES;
+    int64_t copied = payload <= capacity ? payload : capacity;
+    memcpy(chan_heap_ptr(keeper_channel(k), block_off), m->wire,
+           (size_t)(copied + WIRE_HEADER_BYTES));
+    cmp.rc = payload <= capacity ? MPI_SUCCESS : MPI_ERR_TRUNCATE;
+    cmp.source = m->source;
+    cmp.tag = m->tag;
+    cmp.bytes = copied;
+    free(m->wire);
+    keeper_complete(k, &cmp);
 }
 
 static void serve_recv(struct keeper *k, const struct chan_sub *sub)
@@ -147,6 +188,15 @@ static void serve_recv(struct keeper *k, const struct chan_sub *sub)
         return keeper_complete_rc(k, sub, MPI_ERR_COMM);
     if (count < 0)
         return keeper_complete_rc(k, sub, MPI_ERR_COUNT);
+    const struct early_msg *queued =
+        sub->arg[1] == WIRE_PROC_NULL ? NULL
+                                      : early_queue_find(&early, sub->arg[0], (int32_t)sub->arg[1],
+                                                         (int32_t)sub->arg[2]);
+    if (queued) {
+        struct early_msg m;
+        early_queue_take(&early, queued, &m);
+        return receive_queued(k, sub, &m, (uint64_t)sub->arg[3], sub->arg[4]);
+    }
     void *block = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[3]);
     MPI_Request req;
     int rc = PMPI_Irecv(block, count, MPI_BYTE, mpi_source(sub->arg[1]), mpi_tag(sub->arg[2]),
@@ -158,28 +208,55 @@ static void serve_recv(struct keeper *k, const struct chan_sub *sub)
 
 /* --- probes -------------------------------------------------------------------- */
 
-static MPI_Message *messages;
+/* A message MPROBE matched, until its MRECV: still in MPI, or taken from
+ * the early queue (`queued.wire` not NULL). */
+struct matched {
+    int used;
+    int64_t comm;
+    MPI_Message msg;
+    struct early_msg queued;
+};
+
+static struct matched *messages;
 static size_t nmessages;
 
 /* Stores a matched message; returns its id, or -1 when memory is short. */
-static int64_t message_store(MPI_Message msg)
+static int64_t message_store(const struct matched *m)
 {
-    for (size_t i = 0; i < nmessages; i++)
-        if (messages[i] == MPI_MESSAGE_NULL) {
-            messages[i] = msg;
-            return (int64_t)i;
-        }
-    size_t n = nmessages ? 2 * nmessages : 16;
-    MPI_Message *bigger = realloc(messages, n * sizeof *bigger);
-    if (!bigger)
-        return -1;
-    for (size_t i = nmessages; i < n; i++)
-        bigger[i] = MPI_MESSAGE_NULL;
-    size_t id = nmessages;
-    messages = bigger;
-    messages[id] = msg;
-    nmessages = n;
+    size_t id = 0;
+    while (id < nmessages && messages[id].used)
+        id++;
+    if (id == nmessages) {
+        size_t n = nmessages ? 2 * nmessages : 16;
+        struct matched *bigger = realloc(messages, n * sizeof *bigger);
+        if (!bigger)
+            return -1;
+        memset(bigger + nmessages, 0, (n - nmessages) * sizeof *bigger);
+        messages = bigger;
+        nmessages = n;
+    }
+    messages[id] = *m;
+    messages[id].used = 1;
     return (int64_t)id;
+}
+
+/* A probe answered from the early queue. */
+static void probe_queued(struct keeper *k, const struct chan_sub *sub, const struct early_msg *q)
+{
+    struct chan_cmp cmp = keeper_completion(sub);
+    cmp.val[0] = 1;
+    cmp.source = q->source;
+    cmp.tag = q->tag;
+    cmp.bytes = (int64_t)q->bytes - WIRE_HEADER_BYTES;
+    if (sub->op == WOP_MPROBE) {
+        struct matched m = { .comm = sub->arg[0], .msg = MPI_MESSAGE_NULL };
+        early_queue_take(&early, q, &m.queued);
+        if ((cmp.val[1] = message_store(&m)) < 0) {
+            free(m.queued.wire);
+            cmp.rc = MPI_ERR_NO_MEM;
+        }
+    }
+    keeper_complete(k, &cmp);
 }
 
 /* One probe attempt; completes `op` and returns 1 when a message matched
@@ -188,6 +265,15 @@ static int try_probe(struct keeper *k, void *ctx)
 {
     struct p2p_op *op = ctx;
     const struct chan_sub *sub = &op->sub;
+    const struct early_msg *q =
+        sub->arg[1] == WIRE_PROC_NULL ? NULL
+                                      : early_queue_find(&early, sub->arg[0], (int32_t)sub->arg[1],
+                                                         (int32_t)sub->arg[2]);
+    if (q) {
+        probe_queued(k, sub, q);
+        free(op);
+        return 1;
+    }
     MPI_Comm comm = keeper_comm(k, sub->arg[0]);
     int flag = 0, matched_probe = sub->op == WOP_MPROBE;
     MPI_Status status;
@@ -203,7 +289,8 @@ static int try_probe(struct keeper *k, void *ctx)
     if (rc == MPI_SUCCESS && flag) {
         status.MPI_ERROR = MPI_SUCCESS;
         fill_status(&cmp, &status);
-        if (matched_probe && (cmp.val[1] = message_store(msg)) < 0)
+        struct matched m = { .comm = sub->arg[0], .msg = msg };
+        if (matched_probe && (cmp.val[1] = message_store(&m)) < 0)
             cmp.rc = MPI_ERR_NO_MEM;
     }
     keeper_complete(k, &cmp);
@@ -220,24 +307,35 @@ static void serve_probe(struct keeper *k, const struct chan_sub *sub)
         keeper_poll_until(k, try_probe, op);
 }
 
+static void mrecv_done(struct keeper *k, void *ctx, const MPI_Status *status)
+{
+    struct p2p_op *op = ctx;
+    /* arg[0] was the message id; the op keeps its comm there now. */
+    complete_receive(k, &op->sub, op->sub.arg[0],
+                     chan_heap_ptr(keeper_channel(k), (uint64_t)op->sub.arg[1]), status);
+    free(op);
+}
+
 static void serve_mrecv(struct keeper *k, const struct chan_sub *sub)
 {
     int64_t id = sub->arg[0];
     int count = wire_count(sub->arg[2]);
-    if (id < 0 || (size_t)id >= nmessages || messages[id] == MPI_MESSAGE_NULL)
+    if (id < 0 || (size_t)id >= nmessages || !messages[id].used)
         return keeper_complete_rc(k, sub, MPI_ERR_REQUEST);
     if (count < 0)
         return keeper_complete_rc(k, sub, MPI_ERR_COUNT);
+    struct matched m = messages[id];
+    messages[id].used = 0;
+    if (m.queued.wire)
+        return receive_queued(k, sub, &m.queued, (uint64_t)sub->arg[1], sub->arg[2]);
     void *block = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[1]);
     MPI_Request req;
-    int rc = PMPI_Imrecv(block, count, MPI_BYTE, &messages[id], &req);
-    messages[id] = MPI_MESSAGE_NULL;
+    int rc = PMPI_Imrecv(block, count, MPI_BYTE, &m.msg, &req);
     if (rc != MPI_SUCCESS)
         return keeper_complete_rc(k, sub, rc);
     struct p2p_op *op = op_new(k, sub);
-    /* recv_done reads the block offset from arg[3]: put it there. */
-    op->sub.arg[3] = sub->arg[1];
-    keeper_track(k, req, sub->req, recv_done, op);
+    op->sub.arg[0] = m.comm;
+    keeper_track(k, req, sub->req, mrecv_done, op);
 }
 
 static void serve_cancel(struct keeper *k, const struct chan_sub *sub)
@@ -247,8 +345,73 @@ static void serve_cancel(struct keeper *k, const struct chan_sub *sub)
     keeper_complete_rc(k, sub, MPI_SUCCESS);
 }
 
+/* --- the early queue ------------------------------------------------------------- */
+
+size_t p2p_drain(struct keeper *k)
+{
+    size_t drained = 0, ncomms = keeper_comm_capacity(k);
+    for (size_t id = 0; id < ncomms; id++) {
+        MPI_Comm comm = keeper_comm(k, (int64_t)id);
+        if (comm == MPI_COMM_NULL)
+            continue;
+        for (;;) {
+            int flag = 0, count = 0;
+            MPI_Message msg;
+            MPI_Status status;
+            if (PMPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &msg, &status) !=
+                    MPI_SUCCESS || !flag)
+                break;
+            PMPI_Get_count(&status, MPI_BYTE, &count);
+            void *wire = malloc(count > 0 ? (size_t)count : 1);
+            if (!wire) {
+                keeper_say(k, "out of memory draining a message");
+                keeper_abort(k, MPI_COMM_WORLD, 1);
+            }
+            PMPI_Mrecv(wire, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+            arrived(k, wire, (size_t)count, (int64_t)id, status.MPI_SOURCE, status.MPI_TAG);
+            if (early_queue_push(&early, (int64_t)id, status.MPI_SOURCE, status.MPI_TAG, wire,
+                                 (size_t)count) != 0) {
+                keeper_say(k, "out of memory queueing a drained message");
+                keeper_abort(k, MPI_COMM_WORLD, 1);
+            }
+            drained++;
+        }
+    }
+    return drained;
+}
+
+int p2p_queue_message(struct keeper *k, int64_t comm, int source, int tag, const void *wire,
+                      size_t bytes)
+{
+    (void)k;
+    void *copy = malloc(bytes ? bytes : 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, wire, bytes);
+    if (early_queue_push(&early, comm, source, tag, copy, bytes) != 0) {
+        free(copy);
+        return -1;
+    }
+    return 0;
+}
+
+int p2p_foreach_queued(int (*fn)(const struct early_msg *msg, void *arg), void *arg)
+{
+    return early_queue_foreach(&early, fn, arg);
+}
+
+void p2p_reset(void)
+{
+    early_queue_clear(&early);
+    for (size_t i = 0; i < nmessages; i++)
+        if (messages[i].used)
+            free(messages[i].queued.wire);
+    memset(messages, 0, nmessages * sizeof *messages);
+}
+
 void keeper_register_p2p(struct keeper *k)
 {
+    p2p_reset();
     keeper_register(k, WOP_SEND, serve_send);
     keeper_register(k, WOP_RECV, serve_recv);
     keeper_register(k, WOP_PROBE, serve_probe);

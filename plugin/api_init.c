@@ -77,9 +77,12 @@ int MPI_Finalize(void)
     /* Output the app wrote before finalizing must reach the keeper first. */
     fflush(stdout);
     fflush(stderr);
-    checkpoint_disable(); /* the keeper finalizes: nobody would commit one */
+    /* A coordinated job may still checkpoint while this rank waits for the
+     * others to finalize (its keeper completes the checkpoint first); once
+     * finalized, nobody would commit one. */
     struct chan_sub sub = { .op = WOP_FINALIZE };
     struct chan_cmp cmp = client_call(&sub);
+    checkpoint_disable();
     mk_set_finalized();
     return cmp.rc;
 }

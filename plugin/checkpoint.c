@@ -18,6 +18,7 @@
 #include "common/channel.h"
 #include "plugin/capture/capture.h"
 #include "plugin/client.h"
+#include "plugin/output_position.h"
 
 static volatile sig_atomic_t enabled;
 static volatile sig_atomic_t busy;     /* an attempt is under way */
@@ -62,6 +63,9 @@ static void capture(uint64_t epoch, unsigned flags)
     struct img_range channel_range = {
         (uintptr_t)ch->ctl, (uintptr_t)ch->ctl + chan_mapped_size(ch)
     };
+    /* The cut: what was submitted and output so far, as of the fork. */
+    ck->sub_cut = client_submitted();
+    output_position_at_cut(ch, ck->out_pos);
     struct img_capture_opts opts = { .path = image_path, .level = ck->level,
                                      .workers = ck->workers,
                                      .exclude = &channel_range, .n_exclude = 1,
@@ -81,8 +85,22 @@ static void capture(uint64_t epoch, unsigned flags)
     }
 }
 
+/* Whether the process may be captured now: quiescent anywhere; with
+ * operations pending only where the keeper allows it, outside the signal
+ * handler (which may have interrupted request bookkeeping), and once the
+ * ring holds no completion: the keeper holds back every later one until it
+ * has seen the capture start, so all completions pushed before the cut are
+ * consumed before it and none after. */
+static int capturable(const struct chan_ckpt *ck, unsigned flags)
+{
+    if (client_quiescent())
+        return 1;
+    return ck->allow_pending && !(flags & IMG_CAPTURE_IN_SIGNAL) &&
+           !client_completions_waiting();
+}
+
 /* One attempt: collect the writer, then capture if a request waits and
- * the channel is quiescent. */
+ * the process is capturable. */
 static void attempt(unsigned flags)
 {
     if (!enabled || busy)
@@ -92,7 +110,7 @@ static void attempt(unsigned flags)
     struct chan_ckpt *ck = shared();
     uint64_t want = atomic_load_explicit(&ck->request, memory_order_acquire);
     if (want != atomic_load_explicit(&ck->started, memory_order_relaxed) &&
-        writer_epoch == 0 && client_quiescent())
+        writer_epoch == 0 && capturable(ck, flags))
         capture(want, flags);
     busy = 0;
 }

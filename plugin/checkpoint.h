@@ -15,8 +15,12 @@
  *     outermost channel operation, and every heap free, retry
  *     (checkpoint_safe_point), so a blocking MPI call is captured once its
  *     completion has been consumed and its heap block freed.
- * So nothing is ever in flight in an image, and a restored process never
- * waits for a completion that the new keeper knows nothing of.
+ * So nothing is in flight in such an image. A coordinated job's keeper
+ * also allows captures with operations pending (chan_ckpt.allow_pending):
+ * at the same safe points and inside blocking waits (client_wait_until),
+ * never in the handler, once the ring holds no completion; the keeper then
+ * saves those operations and serves them again after a restore, so the
+ * restored process finds each completion it waits for.
  *
  * Outcome: the capture forks a writer; the process resumes at once and
  * reports `started`. The writer's end is collected (img_capture_wait, not

@@ -34,6 +34,9 @@ static int connected;
 static volatile sig_atomic_t depth;
 /* Submissions whose completion has not arrived yet. */
 static uint64_t outstanding;
+/* Submissions pushed into the ring since the channel was connected: the
+ * keeper numbers them the same way (its serving sequence). */
+static uint64_t submitted;
 
 static void enter(void)
 {
@@ -50,6 +53,16 @@ static void leave(void)
 int client_quiescent(void)
 {
     return depth == 0 && outstanding == 0 && heap.in_use == 0;
+}
+
+uint64_t client_submitted(void)
+{
+    return submitted;
+}
+
+int client_completions_waiting(void)
+{
+    return chan_cmp_pending(&channel);
 }
 
 struct channel *client_channel(void)
@@ -168,6 +181,7 @@ void client_submit(struct mk_request *r, struct chan_sub *sub)
         client_progress();
         sched_yield();
     }
+    submitted++;
     chan_doorbell_ring(&channel.ctl->keeper_bell);
     leave();
 }
@@ -230,6 +244,9 @@ void client_wait_until(int (*done)(void *ctx), void *ctx)
         client_progress();
         if (done(ctx))
             break;
+        /* Blocked with operations pending: a coordinated checkpoint may
+         * take the cut here (the keeper holds completions meanwhile). */
+        checkpoint_safe_point();
         /* Poll a little first where that takes no PU from the keeper: a
          * reply often comes within microseconds, and a futex sleep and
          * wake-up costs about as much again. Where the two share a PU,

@@ -47,6 +47,11 @@ int client_reattach(int fd);
  * channel-free code), no submission awaits its completion and no heap
  * block is allocated: the channel's contents then do not matter. */
 int client_quiescent(void);
+/* Submissions pushed since the channel was connected (a restored process
+ * keeps counting from its image's value). */
+uint64_t client_submitted(void);
+/* Whether completions wait in the ring, not yet consumed. */
+int client_completions_waiting(void);
 /* Whether client_connect succeeded. */
 int client_connected(void);
 /* The channel (for heap pointers). */

@@ -253,6 +253,10 @@ static struct chan_sub wire_sub(const struct coll_call *call, enum wire_coll whi
 
 static int coll_submit(struct coll_call *call, struct chan_sub *sub)
 {
+    /* The whole block, which a coordinated keeper saves (contribution) and
+     * restores (contribution or result) across a cut. */
+    sub->arg[WIRE_COLL_BLOCK] = (int64_t)call->req->block;
+    sub->arg[WIRE_COLL_BLOCK_BYTES] = (int64_t)call->req->block_bytes;
     client_submit(call->req, sub);
     return MPI_SUCCESS;
 }

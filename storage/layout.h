@@ -107,6 +107,9 @@ int layout_rank_path(const struct layout_job *job, uint64_t epoch, int rank,
 int layout_events_path(const struct layout_job *job, int rank, char out[PATH_MAX]);
 /* <job>/stats/rank-<r>.json */
 int layout_stats_path(const struct layout_job *job, int rank, char out[PATH_MAX]);
+/* <job>/stats/rank-<r>.output: the rank's output positions (launcher/
+ * supervise.h), which a restarted job reads back. */
+int layout_output_path(const struct layout_job *job, int rank, char out[PATH_MAX]);
 
 /* ---- epochs -------------------------------------------------------------- */
 

@@ -136,6 +136,11 @@ int layout_events_path(const struct layout_job *job, int rank, char out[PATH_MAX
     return layout_path(out, "%s/events/rank-%d.log", job->dir, rank);
 }
 
+int layout_output_path(const struct layout_job *job, int rank, char out[PATH_MAX])
+{
+    return layout_path(out, "%s/stats/rank-%d.output", job->dir, rank);
+}
+
 int layout_stats_path(const struct layout_job *job, int rank, char out[PATH_MAX])
 {
     return layout_path(out, "%s/stats/rank-%d.json", job->dir, rank);

@@ -212,3 +212,35 @@ same_outputs() {
     fi
     return $ck_same
 }
+
+# tree_state DIR — every entry under DIR (type, mode, size, mtime, path) and
+# the SHA-256 of every file: the same before and after anything that must
+# leave DIR alone.
+tree_state() {
+    find "$1" -printf '%y %m %s %T@ %p\n' | sort
+    find "$1" -type f -print0 | sort -z | xargs -0 -r sha256sum
+}
+
+# job_json_edit JOBDIR SED-SCRIPT — edits JOBDIR/job.json with sed, then
+# seals it again (its last field, "xxh64", is the XXH64 of every byte
+# before its opening quote), so the job reads back as if it had been
+# written that way. Needs xxh64sum (Debian package xxhash): returns 1
+# without it, or if sed fails.
+job_json_edit() {
+    command -v xxh64sum >/dev/null 2>&1 || return 1
+    ck_json="$1/job.json"
+    # The lines before the checksum's, edited, then its two-space indent.
+    sed '/^  "xxh64": /,$d' "$ck_json" | sed "$2" >"$tmp/.ck_json" || return 1
+    printf '  ' >>"$tmp/.ck_json"
+    ck_sum=$(xxh64sum <"$tmp/.ck_json" | cut -d ' ' -f 1)
+    printf '"xxh64": "%s"\n}\n' "$ck_sum" >>"$tmp/.ck_json"
+    mv "$tmp/.ck_json" "$ck_json"
+}
+
+# flip_byte FILE OFFSET — inverts the byte at OFFSET in FILE (so it changes,
+# whatever it was), keeping the file's size.
+flip_byte() {
+    ck_byte=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+    printf "\\$(printf '%03o' $((255 - ck_byte)))" |
+        dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}

@@ -50,8 +50,6 @@ kill_after "$tmp/ckq" 1
 restart_job "$tmp/ckq" "nqueens"
 has_line "$tmp/rs.out" "nqueens N=16 solutions=14772512" || fail "nqueens: wrong result after restart"
 
-run_mpi 2 "$MPICKPT_KEEPER" --interval=1 --dir="$tmp/np2" -- "$app" "$tmp/x" 10 2>"$tmp/np2.err"
-[ $? -eq 2 ] && grep -q "need np = 1" "$tmp/np2.err" || fail "np = 2 with --interval not refused"
 mkdir "$tmp/empty"
 run_bounded "$ckpt_restart_cmd" "$tmp/empty" 2>"$tmp/empty.err"
 [ $? -eq 2 ] || fail "restart of an empty directory not refused"

@@ -76,7 +76,7 @@ static void test_bad_choice_names_setting_value_and_choices(void **state)
     char err[CONFIG_ERROR_MAX];
     config_defaults(&cfg);
     assert_int_equal(config_apply_flag(&cfg, "--protocol=causall", err), -1);
-    assert_string_equal(err, "invalid --protocol 'causall': accepted values are none");
+    assert_string_equal(err, "invalid --protocol 'causall': accepted values are none, coordinated");
     assert_int_equal(cfg.protocol, MK_PROTOCOL_NONE);
 }
 
@@ -106,7 +106,7 @@ static void test_environment_is_read_and_named_in_errors(void **state)
     assert_int_equal(cfg.verbose, 1);
     setenv("MPICKPT_PROTOCOL", "bogus", 1);
     assert_int_equal(config_from_env(&cfg, err), -1);
-    assert_string_equal(err, "invalid MPICKPT_PROTOCOL 'bogus': accepted values are none");
+    assert_string_equal(err, "invalid MPICKPT_PROTOCOL 'bogus': accepted values are none, coordinated");
 }
 
 static void test_export_round_trips_through_the_environment(void **state)

@@ -115,9 +115,9 @@ static void add_comms(struct keeper_state *ks)
 
 static void add_colls(struct keeper_state *ks)
 {
-    assert_int_equal(keeper_state_add_coll_count(ks, WIRE_COMM_WORLD, 17), 0);
-    assert_int_equal(keeper_state_add_coll_count(ks, 3, 0), 0);
-    assert_int_equal(keeper_state_add_coll_count(ks, -1, UINT64_MAX), 0);
+    assert_int_equal(keeper_state_add_coll_count(ks, WIRE_COMM_WORLD, 17, 15), 0);
+    assert_int_equal(keeper_state_add_coll_count(ks, 3, 0, 0), 0);
+    assert_int_equal(keeper_state_add_coll_count(ks, -1, UINT64_MAX, 7), 0);
 }
 
 /* A state with the sections of `mask` populated; `big` is the size of the
@@ -222,6 +222,7 @@ static void assert_states_equal(const struct keeper_state *a, const struct keepe
     for (size_t i = 0; i < a->n_colls; i++) {
         assert_int_equal(a->colls[i].comm, b->colls[i].comm);
         assert_int_equal(a->colls[i].count, b->colls[i].count);
+        assert_int_equal(a->colls[i].line_min, b->colls[i].line_min);
     }
 }
 
@@ -371,7 +372,7 @@ static void test_add_functions_copy_their_arguments(void **state)
     assert_int_equal(ks.pending[0].result.rc, 1);
     /* many adds grow the arrays */
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(keeper_state_add_coll_count(&ks, i, (uint64_t)i * 2), 0);
+        assert_int_equal(keeper_state_add_coll_count(&ks, i, (uint64_t)i * 2, (uint64_t)i), 0);
     assert_int_equal(ks.n_colls, 1000);
     assert_int_equal(ks.colls[999].count, 1998);
     keeper_state_free(&ks);

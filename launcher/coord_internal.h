@@ -1,0 +1,123 @@
+/*
+ * coord_internal.h — the state the coordinated protocol's files share
+ * (coord_rank.c: this rank's cut and epoch; coord_leader.c: rank 0's
+ * coordinator; coord_restore.c: starting from a checkpoint), and the
+ * control messages the keepers exchange over their own communicator.
+ *
+ * Control messages are arrays of int64, tagged with their type:
+ *   CUT       [type, incarnation, epoch]                 leader -> all
+ *   CUT_DONE  [type, inc, epoch, n, sent[n], m, (name, count)[m]]
+ *                                                        rank -> leader
+ *   ALL_CUT   [type, inc, epoch, n, expect[n], m, (name, min)[m]]
+ *                                                        leader -> rank
+ *   DONE      [type, inc, epoch, ok, image size, image xxh64, image raw,
+ *              keeper size, keeper xxh64]                rank -> leader
+ *   FIN       [type, inc, 0]                             leader -> all
+ *   FAILED    [type, inc, 0]                             rank -> leader
+ *   RECOVER   [type, inc, epoch, failed rank]            leader -> all
+ * FIN: every rank's application is in MPI_Finalize (a barrier of the
+ * keepers said so) and no checkpoint is under way or will start; a keeper
+ * finalizes MPI only after it. Sent after any CUT on the same channel, a
+ * FIN cannot overtake a CUT (MPI's non-overtaking rule).
+ * `sent` is what this rank sent each peer before its cut; `expect` what
+ * each peer sent this rank before theirs; (name, count) the collectives
+ * this rank had made on each communicator (job-wide name) at its cut;
+ * (name, min) the least of those over the communicator's members.
+ * Messages of another incarnation are dropped on arrival.
+ */
+#ifndef MPICKPT_LAUNCHER_COORD_INTERNAL_H
+#define MPICKPT_LAUNCHER_COORD_INTERNAL_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "coordinated/epoch.h"
+#include "launcher/coord.h"
+
+enum ctl_type { CTL_CUT = 1, CTL_CUT_DONE, CTL_ALL_CUT, CTL_DONE, CTL_FIN, CTL_FAILED,
+                CTL_RECOVER };
+
+/* A served submission whose completion the compute process has not seen. */
+struct coord_pending {
+    uint64_t req;                /* 0: free slot */
+    uint64_t seq;
+    struct chan_sub sub;
+};
+
+/* A submission waiting for "all cut" (a collective after this rank's cut). */
+struct coord_deferred {
+    uint64_t seq;
+    struct chan_sub sub;
+};
+
+struct coord_leader;
+
+struct coord {
+    struct keeper *k;
+    int rank, size;
+    MPI_Comm ctl;
+    uint64_t incarnation;
+    struct epoch_state ep;
+    struct layout_job job;
+    unsigned interval;
+    int keep, level, workers, quiet, verbose;
+    struct channel *ch;
+    pid_t compute;
+
+    /* Pending table: open addressing on `req`, capacity a power of two. */
+    struct coord_pending *pending;
+    size_t cap_pending, n_pending;
+
+    /* This rank's checkpoint under way (epoch 0: none). */
+    uint64_t epoch;
+    int requested;               /* the image was asked for */
+    int cut_done_sent, all_cut, done_sent;
+    int64_t poke_at;
+    struct keeper_state ks;      /* the state being assembled */
+    size_t *coll_index;          /* per ks.pending entry awaiting its result: index */
+    uint64_t *coll_req;          /*   ... and its req */
+    size_t n_coll_wait, cap_coll_wait;
+    struct coord_deferred *deferred;
+    size_t n_deferred, cap_deferred;
+
+    /* Finalizing: the keepers' barrier, then FIN from the leader. */
+    int fin_entered, fin_barrier_done, fin_go;
+    MPI_Request fin_barrier;
+
+    MPI_Comm fin_comm;           /* this incarnation's, for the barrier */
+
+    /* Starting from a checkpoint: its keeper state, until applied. */
+    struct keeper_state restored;
+    int have_restored;
+    int max_recoveries;
+    char cwd[PATH_MAX];
+
+    struct coord_leader *leader; /* rank 0 only */
+};
+
+/* Sends a control message (copied) to world rank `dest`. */
+void coord_ctl_send(struct coord *c, int dest, const int64_t *msg, size_t n);
+/* The leader's handlers (coord_leader.c). */
+struct coord_leader *coord_leader_create(struct coord *c);
+void coord_leader_poll(struct coord *c);
+void coord_leader_message(struct coord *c, int source, const int64_t *msg, size_t n);
+/* Every application is in MPI_Finalize: no new checkpoint; FIN once the
+ * one under way is committed. */
+void coord_leader_finalizing(struct coord *c);
+/* Forgets the checkpoint under way (a recovery). */
+void coord_leader_reset(struct coord *c);
+/* The rank's handlers (coord_rank.c). */
+void coord_rank_cut(struct coord *c, uint64_t epoch);
+/* Forgets the checkpoint under way and the pending table (a recovery). */
+void coord_rank_reset(struct coord *c);
+/* coord_restore.c: loads this rank's keeper state of `epoch` into
+ * c->restored, and applies it once the compute process is started. */
+int coord_load(struct coord *c, uint64_t epoch);
+int coord_apply(struct coord *c);
+/* coord_recover.c */
+void coord_leader_failed(struct coord *c, int rank);
+void coord_recover(struct coord *c, const int64_t *msg, size_t n);
+
+int64_t coord_now_ns(void);
+
+#endif
