@@ -42,6 +42,8 @@ static const struct setting settings[] = {
     { "compress-threads", SETTING_INT, offsetof(struct mk_config, compress_threads), NULL,
       "compression threads per image; auto: the node's idle cores shared by its ranks",
       0, 256, 1 },
+    { "checkpoint-on-term", SETTING_BOOL, offsetof(struct mk_config, checkpoint_on_term), NULL,
+      "on SIGTERM, take a last checkpoint, then stop the job", 0, 0, 0 },
     { "max-recoveries", SETTING_INT, offsetof(struct mk_config, max_recoveries), NULL,
       "in-place recoveries before a failing job is stopped", 0, 1000000, 0 },
 };

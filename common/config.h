@@ -31,6 +31,7 @@ struct mk_config {
     int compress_level;        /* zstd level of images, 1..19 */
     int compress_threads;      /* zstd workers per image writer; -1: auto */
     int max_recoveries;        /* in-place recoveries allowed per job run */
+    int checkpoint_on_term;    /* SIGTERM: a last checkpoint, then stop */
     int verbose;
     int quiet;
 };

@@ -15,6 +15,8 @@
  *   FIN       [type, inc, 0]                             leader -> all
  *   FAILED    [type, inc, 0]                             rank -> leader
  *   RECOVER   [type, inc, epoch, failed rank]            leader -> all
+ *   TERM      [type, inc, 0]     SIGTERM with --checkpoint-on-term: rank -> leader
+ *   STOP      [type, inc, epoch] the last checkpoint is over: leader -> all
  * FIN: every rank's application is in MPI_Finalize (a barrier of the
  * keepers said so) and no checkpoint is under way or will start; a keeper
  * finalizes MPI only after it. Sent after any CUT on the same channel, a
@@ -35,7 +37,7 @@
 #include "launcher/coord.h"
 
 enum ctl_type { CTL_CUT = 1, CTL_CUT_DONE, CTL_ALL_CUT, CTL_DONE, CTL_FIN, CTL_FAILED,
-                CTL_RECOVER };
+                CTL_RECOVER, CTL_TERM, CTL_STOP };
 
 /* A served submission whose completion the compute process has not seen. */
 struct coord_pending {
@@ -90,6 +92,8 @@ struct coord {
     struct keeper_state restored;
     int have_restored;
     int max_recoveries;
+    int on_term;                 /* --checkpoint-on-term */
+    int term_sent;
     char cwd[PATH_MAX];
 
     struct coord_leader *leader; /* rank 0 only */
@@ -106,6 +110,12 @@ void coord_leader_message(struct coord *c, int source, const int64_t *msg, size_
 void coord_leader_finalizing(struct coord *c);
 /* Forgets the checkpoint under way (a recovery). */
 void coord_leader_reset(struct coord *c);
+/* SIGUSR1 (every keeper: mpirun forwards it to all) and, with
+ * --checkpoint-on-term, SIGTERM. */
+void coord_install_signals(int on_term);
+int coord_term_seen(void);
+/* A rank got SIGTERM: a last checkpoint, then STOP. */
+void coord_leader_term(struct coord *c);
 /* The rank's handlers (coord_rank.c). */
 void coord_rank_cut(struct coord *c, uint64_t epoch);
 /* Forgets the checkpoint under way and the pending table (a recovery). */

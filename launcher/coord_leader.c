@@ -38,14 +38,31 @@ struct coord_leader {
     int64_t next_due, started_ns;
     int64_t next_file_check;
     int finalizing;              /* every application is in MPI_Finalize */
+    int stop_after;              /* SIGTERM: stop once the checkpoint is over */
 };
 
-static volatile sig_atomic_t usr1_seen;
+static volatile sig_atomic_t usr1_seen, term_seen;
 
-static void on_usr1(int sig)
+static void on_signal(int sig)
 {
-    (void)sig;
-    usr1_seen = 1;
+    if (sig == SIGUSR1)
+        usr1_seen = 1;
+    else
+        term_seen = 1;
+}
+
+void coord_install_signals(int on_term)
+{
+    struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    if (on_term)
+        sigaction(SIGTERM, &sa, NULL);
+}
+
+int coord_term_seen(void)
+{
+    return term_seen;
 }
 
 static _Noreturn void fail(struct coord *c, const char *what)
@@ -74,9 +91,6 @@ struct coord_leader *coord_leader_create(struct coord *c)
         l->last_epoch = n ? epochs[n - 1].number : 0;
         free(epochs);
     }
-    struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
     l->next_due = c->interval ? coord_now_ns() + (int64_t)c->interval * 1000000000 : INT64_MAX;
     return l;
 }
@@ -210,21 +224,40 @@ static void on_cut_done(struct coord *c, struct coord_leader *l, int from, const
         send_all_cut(c, l);
 }
 
-static void commit(struct coord *c, struct coord_leader *l)
+static void send_stop(struct coord *c, uint64_t epoch)
+{
+    int64_t msg[3] = { CTL_STOP, (int64_t)c->incarnation, (int64_t)epoch };
+    for (int r = 0; r < c->size; r++)
+        coord_ctl_send(c, r, msg, 3);
+}
+
+void coord_leader_term(struct coord *c)
+{
+    struct coord_leader *l = c->leader;
+    if (l->stop_after)
+        return;
+    l->stop_after = 1;
+    if (!c->quiet)
+        keeper_say(c->k, "SIGTERM: a last checkpoint, then the job stops");
+    if (l->finalizing && l->epoch == 0)
+        return; /* finishing anyway: nothing left to save */
+    if (l->epoch == 0)
+        start(c, l);
+}
+
+/* Writes COMMITTED once every rank's files are durable. Returns 0, or -1
+ * when the epoch is left uncommitted (said why). */
+static int commit_epoch(struct coord *c, struct coord_leader *l, uint64_t epoch)
 {
     char err[LAYOUT_ERROR_MAX];
-    uint64_t epoch = l->epoch;
-    l->epoch = 0;
-    if (l->finalizing)
-        send_fin(c);
     if (!l->all_ok) {
         keeper_say(c->k, "checkpoint %llu failed at some rank (said why above); the job goes on",
                    (unsigned long long)epoch);
-        return;
+        return -1;
     }
     if (layout_epoch_commit(&c->job, epoch, l->files, 2 * (size_t)c->size, err) != 0) {
         keeper_say(c->k, "checkpoint %llu not committed: %s", (unsigned long long)epoch, err);
-        return;
+        return -1;
     }
     if (layout_retain(&c->job, (unsigned)c->keep, err) != 0)
         keeper_say(c->k, "retention after checkpoint %llu: %s", (unsigned long long)epoch, err);
@@ -238,6 +271,19 @@ static void commit(struct coord *c, struct coord_leader *l)
                    (unsigned long long)epoch, c->size, (double)raw / 1e6, (double)size / 1e6,
                    (double)(coord_now_ns() - l->started_ns) / 1e9);
     }
+    return 0;
+}
+
+/* The checkpoint under way is over at every rank. */
+static void commit(struct coord *c, struct coord_leader *l)
+{
+    uint64_t epoch = l->epoch;
+    l->epoch = 0;
+    int ok = commit_epoch(c, l, epoch) == 0;
+    if (l->finalizing)
+        send_fin(c);
+    else if (l->stop_after)
+        send_stop(c, ok ? epoch : 0);
 }
 
 static void on_done(struct coord *c, struct coord_leader *l, int from, const int64_t *msg, size_t n)

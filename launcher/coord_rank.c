@@ -602,6 +602,20 @@ int coord_may_finalize(struct coord *c)
     return c->fin_go && c->epoch == 0 && c->ep.phase == EPOCH_RUNNING;
 }
 
+/* The job stops after SIGTERM, its last checkpoint taken (or failed). */
+static _Noreturn void stop(struct coord *c, uint64_t epoch)
+{
+    if (c->rank == 0 && !c->quiet) {
+        if (epoch)
+            keeper_say(c->k, "stopped on SIGTERM after checkpoint %llu; `mpickpt-restart %s` "
+                       "continues the job", (unsigned long long)epoch, c->job.dir);
+        else
+            keeper_say(c->k, "stopped on SIGTERM; the last checkpoint failed: `mpickpt-restart "
+                       "%s` continues from the one before", c->job.dir);
+    }
+    keeper_stop(c->k, 128 + SIGTERM);
+}
+
 /* Takes every waiting control message. */
 static void receive_control(struct coord *c)
 {
@@ -634,6 +648,12 @@ static void receive_control(struct coord *c)
                 if (c->leader)
                     coord_leader_failed(c, st.MPI_SOURCE);
                 break;
+            case CTL_TERM:
+                if (c->leader)
+                    coord_leader_term(c);
+                break;
+            case CTL_STOP:
+                stop(c, (uint64_t)msg[2]);
             default:
                 if (c->leader)
                     coord_leader_message(c, st.MPI_SOURCE, msg, (size_t)count);
@@ -647,6 +667,11 @@ int coord_poll(struct keeper *k, void *ctx)
 {
     (void)k;
     struct coord *c = ctx;
+    if (c->on_term && !c->term_sent && coord_term_seen()) {
+        c->term_sent = 1;
+        int64_t msg[3] = { CTL_TERM, (int64_t)c->incarnation, 0 };
+        coord_ctl_send(c, 0, msg, 3);
+    }
     receive_control(c);
     advance(c);
     if (c->leader)

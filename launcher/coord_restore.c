@@ -89,6 +89,8 @@ struct coord *coord_create(struct keeper *k, const struct mk_config *cfg, char *
     c->quiet = cfg->quiet;
     c->verbose = cfg->verbose;
     c->max_recoveries = cfg->max_recoveries;
+    c->on_term = cfg->checkpoint_on_term;
+    coord_install_signals(c->on_term);
     PMPI_Comm_dup(MPI_COMM_WORLD, &c->fin_comm);
     keeper_state_init(&c->ks);
     keeper_state_init(&c->restored);

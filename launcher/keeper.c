@@ -22,7 +22,6 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "launcher/checkpoint.h"
 #include "launcher/coord.h"
 #include "launcher/comm_log.h"
 #include "launcher/protocol.h"
@@ -600,6 +599,15 @@ int keeper_recover(struct keeper *k, const char *image, const char *cwd, const u
     return 0;
 }
 
+_Noreturn void keeper_stop(struct keeper *k, int status)
+{
+    kill(supervisor_pid(k->sup), SIGKILL);
+    supervisor_flush(k->sup);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(status);
+}
+
 pid_t keeper_compute_pid(const struct keeper *k)
 {
     return supervisor_pid(k->sup);
@@ -678,8 +686,6 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
             keeper_say(k, "keeper %s, compute pid %d, protocol %s, waiting: %s",
                        opt->binding, (int)supervisor_pid(sup), k->protocol->name,
                        waiting_policy_name(opt->policy));
-        if (opt->ckpt)
-            keeper_poll_until(k, ckpt_keeper_poll, opt->ckpt);
     }
 
     run_loop(k);

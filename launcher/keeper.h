@@ -36,8 +36,6 @@ typedef void (*keeper_done_fn)(struct keeper *k, void *ctx, const MPI_Status *st
  * (e.g. a blocking probe); returns 1 once that work is finished. */
 typedef int (*keeper_poll_fn)(struct keeper *k, void *ctx);
 
-struct ckpt_keeper;
-
 /* A compute process just started, and where it runs. */
 struct compute_started {
     pid_t pid;
@@ -55,7 +53,6 @@ typedef int (*keeper_start_fn)(void *ctx, const char *image, const char *cwd,
 
 struct keeper_options {
     struct mk_config cfg;
-    struct ckpt_keeper *ckpt;    /* periodic checkpoints, or NULL */
     enum waiting_policy policy;  /* common/waiting.h, for both sides */
     const char *binding;         /* where the keeper runs, for --verbose */
     /* Coordinated jobs: the keeper starts the compute process itself,
@@ -140,6 +137,9 @@ int keeper_may_finalize(struct keeper *k);
  * channel: restored from `image` (its output cut at `cut`), or afresh
  * (image and cut NULL). Returns 0, or -1 after one line. */
 int keeper_recover(struct keeper *k, const char *image, const char *cwd, const uint64_t cut[2]);
+/* Ends this rank at once with `status`: the compute process killed, its
+ * pending output forwarded (the job stops after its last checkpoint). */
+_Noreturn void keeper_stop(struct keeper *k, int status);
 /* The current compute process. */
 pid_t keeper_compute_pid(const struct keeper *k);
 /* The mapped channel (for heap access). */

@@ -8,12 +8,14 @@
  * the channel, starts the application with libmpickpt.so preloaded as the
  * compute process, and serves it until it exits; exits with its status.
  *
- * With --interval, a single-rank job is checkpointed periodically into
- * --dir (launcher/checkpoint.h). `mpickpt-run --restart=JOBDIR` (what
- * mpickpt-restart runs) starts the compute process from the job's newest
- * valid checkpoint instead: mpickpt-restore IMAGE, which inherits the new
- * channel (--hook-arg FD) and output pipes, and continues the app where
- * the image left it, without MPI_Init.
+ * With --interval or --protocol=coordinated, the job is checkpointed with
+ * the coordinated protocol (launcher/coord.h): the keeper initializes MPI
+ * first, the ranks agree where to start from, and the keeper starts the
+ * compute process itself (start_for_keeper), again after each in-place
+ * recovery. `mpickpt-run --restart=JOBDIR` (what mpickpt-restart runs)
+ * starts it from the job's newest valid checkpoint: mpickpt-restore IMAGE,
+ * which inherits the new channel (--hook-arg FD) and output pipes, and
+ * continues the app where the image left it, without MPI_Init.
  *
  * The plugin's own entry point (an app started with LD_PRELOAD) reaches the
  * same keeper through the internal --adopt form: the plugin forked the
@@ -34,7 +36,6 @@
 #include "common/channel.h"
 #include "common/config.h"
 #include "launcher/binding.h"
-#include "launcher/checkpoint.h"
 #include "launcher/keeper.h"
 #include "launcher/launch_env.h"
 #include "launcher/supervise.h"
@@ -151,6 +152,9 @@ static void redirect_output(int out_pipe[2], int err_pipe[2], int channel_fd)
         close_range(3, (unsigned)channel_fd - 1, 0);
     close_range((unsigned)(channel_fd > 2 ? channel_fd + 1 : 3), ~0u, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the keeper */
+    /* Signals mpirun forwards to the job (SIGUSR1: checkpoint, SIGTERM)
+     * are the keeper's to act on, not the application's. */
+    setpgid(0, 0);
 }
 
 /* Starts the compute process of a restart: the restorer, in the job's
@@ -190,29 +194,6 @@ static pid_t spawn_compute(char **app_argv, const char *plugin, struct channel *
     execvp(app_argv[0], app_argv);
     fprintf(stderr, "mpickpt-run: cannot run %s: %s\n", app_argv[0], strerror(errno));
     _exit(127);
-}
-
-/* Sets up checkpoints before the compute process exists: a new job
- * directory, or the restart's image. Exits on error. */
-static struct ckpt_keeper *prepare_checkpoints(struct run_args *ra, char image[PATH_MAX],
-                                               char cwd[PATH_MAX])
-{
-    char err[LAYOUT_ERROR_MAX];
-    struct ckpt_keeper *c = NULL;
-    if (ra->restart)
-        c = ckpt_keeper_restart(&ra->cfg, ra->restart, image, cwd, err);
-    else if (ra->cfg.interval > 0)
-        c = ckpt_keeper_create(&ra->cfg, ra->app_argv, 1, err);
-    else
-        return NULL;
-    if (!c) {
-        fprintf(stderr, "mpickpt-run: %s\n", err);
-        exit(1);
-    }
-    if (!ra->restart && !ra->cfg.quiet)
-        fprintf(stderr, "mpickpt: rank 0: checkpoints every %u s into %s\n",
-                ra->cfg.interval, ckpt_keeper_dir(c));
-    return c;
 }
 
 /* Creates the channel and starts the compute process (the app, or the
@@ -274,7 +255,7 @@ static int start_for_keeper(void *ctx, const char *image, const char *cwd, struc
  * checkpoints are asked for (--interval) or a coordinated job restarts. */
 static int coordinated(struct run_args *ra)
 {
-    if (ra->cfg.protocol == MK_PROTOCOL_NONE && ra->cfg.interval > 0)
+    if (ra->cfg.protocol == MK_PROTOCOL_NONE && (ra->cfg.interval > 0 || ra->restart))
         ra->cfg.protocol = MK_PROTOCOL_COORDINATED;
     return ra->cfg.protocol == MK_PROTOCOL_COORDINATED;
 }
@@ -298,8 +279,13 @@ int main(int argc, char **argv)
         return keeper_run(&ch, NULL, &opt);
     }
 
+    if (ra.adopt && coordinated(&ra)) {
+        fprintf(stderr, "mpickpt-run: checkpoints need the job started through mpickpt-run "
+                        "(mpirun ... mpickpt-run --interval=... -- PROGRAM); the preloaded "
+                        "libmpickpt.so runs without them\n");
+        return 2;
+    }
     struct channel ch = { .fd = -1 };
-    struct ckpt_keeper *ckpt = NULL;
     pid_t compute;
     int out_fd, err_fd;
     if (ra.adopt) {
@@ -311,11 +297,8 @@ int main(int argc, char **argv)
         compute = ra.adopt_fds[0];
         out_fd = ra.adopt_fds[2];
         err_fd = ra.adopt_fds[3];
-    } else {
-        char image[PATH_MAX], cwd[PATH_MAX];
-        ckpt = prepare_checkpoints(&ra, image, cwd);
-        if (start_compute(&ra, &ch, ra.restart ? image : NULL, cwd, &compute, &out_fd, &err_fd) != 0)
-            return 1;
+    } else if (start_compute(&ra, &ch, NULL, NULL, &compute, &out_fd, &err_fd) != 0) {
+        return 1;
     }
 
     struct supervisor *sup = supervisor_start(compute, out_fd, err_fd, &ch.ctl->keeper_bell);
@@ -327,9 +310,5 @@ int main(int argc, char **argv)
     struct binding_plan plan;
     binding_apply(compute, &plan);
     struct keeper_options opt = { .cfg = ra.cfg, .policy = plan.policy, .binding = plan.where };
-    if (ckpt && ra.cfg.interval > 0) {
-        ckpt_keeper_start(ckpt, &ch, compute, plan.idle_cores);
-        opt.ckpt = ckpt;
-    }
     return keeper_run(&ch, sup, &opt);
 }
