@@ -336,7 +336,7 @@ void coord_rank_cut(struct coord *c, uint64_t epoch)
         fail(c, "a checkpoint started while another is under way");
     c->epoch = epoch;
     begin_cut(c);
-    if (!c->requested)
+    if (!c->requested && atomic_load(&c->ch->ctl->ckpt.ready))
         request_image(c);
 }
 
@@ -466,6 +466,10 @@ static void finish_epoch(struct coord *c)
 static void advance(struct coord *c)
 {
     struct chan_ckpt *ck = &c->ch->ctl->ckpt;
+    /* A compute process that is starting or being restored has no handler
+     * for the keeper's signal yet (it would die of it): ask once it is. */
+    if (c->ep.phase == EPOCH_CUTTING && c->epoch && !c->requested && atomic_load(&ck->ready))
+        request_image(c);
     if (c->ep.phase == EPOCH_CUTTING && c->requested &&
         atomic_load_explicit(&ck->started, memory_order_acquire) == c->epoch)
         take_cut(c);

@@ -140,6 +140,13 @@ void keeper_complete(struct keeper *k, const struct chan_cmp *cmp)
         push_completion(k, cmp);
 }
 
+void keeper_complete_unheld(struct keeper *k, const struct chan_cmp *cmp)
+{
+    if (k->coord)
+        coord_completing(k->coord, cmp);
+    push_completion(k, cmp);
+}
+
 void keeper_set_holding(struct keeper *k, int on)
 {
     k->holding = on;

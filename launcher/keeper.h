@@ -84,6 +84,9 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
  * keeper_complete. */
 struct chan_cmp keeper_completion(const struct chan_sub *sub);
 void keeper_complete(struct keeper *k, const struct chan_cmp *cmp);
+/* As keeper_complete, but never held back by a cut: for MPI_Init's answer,
+ * which the compute process needs before it can take any cut at all. */
+void keeper_complete_unheld(struct keeper *k, const struct chan_cmp *cmp);
 /* Shorthand: completes `sub` with just an error class. */
 void keeper_complete_rc(struct keeper *k, const struct chan_sub *sub, int rc);
 

@@ -40,7 +40,7 @@ static void serve_hello(struct keeper *k, const struct chan_sub *sub)
         char *out = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[3]);
         snprintf(out, room, "%.*s", len, name);
     }
-    keeper_complete(k, &cmp);
+    keeper_complete_unheld(k, &cmp);
 }
 
 /* MPI_Finalize waits for the keeper's own sends: a standard send completed

@@ -444,9 +444,10 @@ pid_t supervisor_pid(const struct supervisor *s)
 
 const char *supervisor_describe(int wstatus, char *buf, size_t len)
 {
-    if (WIFSIGNALED(wstatus))
-        snprintf(buf, len, "killed by SIG%s", sigabbrev_np(WTERMSIG(wstatus))
-                 ? sigabbrev_np(WTERMSIG(wstatus)) : "?");
+    if (WIFSIGNALED(wstatus) && sigabbrev_np(WTERMSIG(wstatus)))
+        snprintf(buf, len, "killed by SIG%s", sigabbrev_np(WTERMSIG(wstatus)));
+    else if (WIFSIGNALED(wstatus))
+        snprintf(buf, len, "killed by signal %d", WTERMSIG(wstatus));
     else
         snprintf(buf, len, "exited with status %d", WEXITSTATUS(wstatus));
     return buf;

@@ -4,7 +4,7 @@
 
 # Debian packages needed to build and test mpickpt.
 MPICKPT_PACKAGES="gcc make autoconf automake libtool pkg-config \
-libopenmpi-dev openmpi-bin libhwloc-dev libzstd-dev zstd libcmocka-dev"
+libopenmpi-dev openmpi-bin libhwloc-dev libzstd-dev zstd libcmocka-dev xxhash"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/build"
