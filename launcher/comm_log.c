@@ -497,6 +497,17 @@ static int replay_record(struct keeper *k, const struct keeper_comm *r)
     struct comm_creation c;
     if (creation_of(r, &c) < 0)
         return MPI_ERR_INTERN;
+    /* The barrier serve_comm.c puts first, here too: a creation this rank
+     * replays matches the same creation served again at a rank that had it
+     * pending at its cut. */
+    if (r->op != WOP_COMM_CREATE_GROUP) {
+        MPI_Request barrier;
+        int brc = PMPI_Ibarrier(keeper_comm(k, r->parent), &barrier);
+        if (brc == MPI_SUCCESS)
+            brc = PMPI_Wait(&barrier, MPI_STATUS_IGNORE);
+        if (brc != MPI_SUCCESS)
+            return brc;
+    }
     long entry = comm_log_begin(&c, 0);
     if (entry < 0)
         return errno == ENOMEM ? MPI_ERR_NO_MEM : MPI_ERR_COMM;
