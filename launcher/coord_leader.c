@@ -144,8 +144,12 @@ void coord_leader_finalizing(struct coord *c)
 
 void coord_leader_reset(struct coord *c)
 {
-    c->leader->epoch = 0;
-    c->leader->finalizing = 0;
+    struct coord_leader *l = c->leader;
+    l->epoch = 0;
+    l->finalizing = 0;
+    /* The restored job just was at its last checkpoint: a full interval
+     * before the next one. */
+    l->next_due = c->interval ? coord_now_ns() + (int64_t)c->interval * 1000000000 : INT64_MAX;
 }
 
 void coord_leader_poll(struct coord *c)

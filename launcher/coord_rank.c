@@ -298,8 +298,9 @@ static void take_cut(struct coord *c)
         save_result(c, &held[i]);
     keeper_set_holding(c->k, 0);
     if (c->verbose)
-        keeper_say(c->k, "checkpoint %llu: cut after %llu submissions, %zu pending",
-                   (unsigned long long)c->epoch, (unsigned long long)sub_cut, n);
+        keeper_say(c->k, "checkpoint %llu: cut after %llu submissions, %zu pending, "
+                   "application paused %.2f ms", (unsigned long long)c->epoch,
+                   (unsigned long long)sub_cut, n, (double)atomic_load(&ck->pause_ns) / 1e6);
 }
 
 /* --- the steps of a checkpoint ------------------------------------------------------ */
