@@ -307,7 +307,8 @@ static int poll_requests(struct keeper *k)
 static int run_pollers(struct keeper *k)
 {
     int progressed = 0;
-    for (size_t i = 0; i < k->npollers;) {
+    /* A poller may finalize MPI (serve_env.c): nothing runs after it. */
+    for (size_t i = 0; i < k->npollers && !k->finalized;) {
         struct poller p = k->pollers[i];
         if (p.fn(k, p.ctx)) {
             k->pollers[i] = k->pollers[--k->npollers];

@@ -163,6 +163,19 @@ kill_job() {
         kill -STOP $ck_pids 2>/dev/null
         ck_i=$((ck_i + 1))
     done
+    if [ "${CK_KILL_LAUNCHER_LAST:-0}" = 1 ]; then
+        # Every rank first; mpirun (resumed) then writes out what the ranks
+        # had handed it, as it would if only the ranks' machine were lost.
+        for ck_p in $ck_pids; do
+            [ "$ck_p" = "$job_pid" ] || kill -KILL "$ck_p" 2>/dev/null
+        done
+        kill -CONT "$job_pid" 2>/dev/null
+        ck_i=0
+        while alive "$job_pid" && [ $ck_i -lt 25 ]; do
+            sleep 0.02
+            ck_i=$((ck_i + 1))
+        done
+    fi
     kill -KILL $ck_pids 2>/dev/null
     wait "$job_pid" 2>/dev/null
     ck_i=0
@@ -243,4 +256,221 @@ flip_byte() {
     ck_byte=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
     printf "\\$(printf '%03o' $((255 - ck_byte)))" |
         dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# --- multi-rank jobs (tests/integration/coord_*.sh, tests/long.sh) -----------
+#
+# A job of NP ranks under `mpickpt-run --interval=1` (start_job_np) recovers
+# in place when one rank's compute process dies: kill_rank sends a signal
+# to one rank's compute process only — the child of that rank's keeper,
+# found among the processes below $job_pid whose command line names the
+# job's directory, never by name, so other jobs on the machine are left
+# alone. Its keepers' lines on $tmp/run.err say how it recovered
+# (recoveries, recovered_from). Restarts of a killed multi-rank job go
+# through start_restart_np / restart_job_np, which let mpirun place more
+# ranks than cores.
+
+# start_job_np NP DIR PROGRAM ARGS... — start_job at NP ranks.
+start_job_np() {
+    ck_np=$1; ck_dir=$2; shift 2
+    job_start=$(now_cs)
+    run_mpi "$ck_np" -x MPICKPT_PLUGIN -x MPICKPT_RESTORE "$MPICKPT_KEEPER" --interval=1 \
+        --dir="$ck_dir" -- "$@" >"$tmp/run.out" 2>"$tmp/run.err" &
+    job_pid=$!
+}
+
+# ckpt_restart_np JOBDIR — ckpt_restart, with --oversubscribe: the job may
+# have more ranks than the machine has cores.
+ckpt_restart_np() {
+    run_bounded "$ckpt_restart_cmd" "$1" -- --oversubscribe --bind-to none
+}
+
+# start_restart_np DIR [NAME] — start_restart of a multi-rank job.
+start_restart_np() {
+    ck_name=${2:-rs}
+    ck_job=$(job_dir "$1")
+    [ -n "$ck_job" ] || fail "$1: no job directory to restart"
+    job_start=$(now_cs)
+    ckpt_restart_np "$ck_job" >"$tmp/$ck_name.out" 2>"$tmp/$ck_name.err" &
+    job_pid=$!
+}
+
+# restart_job_np DIR WHAT [NAME] — restart_job of a multi-rank job.
+restart_job_np() {
+    ck_name=${3:-rs}
+    ck_job=$(job_dir "$1")
+    [ -n "$ck_job" ] || fail "$2: no job directory under $1"
+    ckpt_restart_np "$ck_job" >"$tmp/$ck_name.out" 2>"$tmp/$ck_name.err"
+    ck_rc=$?
+    [ $ck_rc -eq 0 ] && return 0
+    head -n 20 "$tmp/$ck_name.err" >&2
+    check_not_hung $ck_rc "$2: restart"
+    fail "$2: restart failed (exit status $ck_rc)"
+}
+
+# job_keepers DIR — one line "PID COMPUTE" per keeper of the job $job_pid:
+# a process below it whose program is mpickpt-run and whose command line
+# names DIR (--dir=DIR, or --restart=JOBDIR under DIR); COMPUTE is its
+# child, the rank's compute process, or - when it has none. One ps for the
+# whole tree: a poll must be cheap on a loaded machine.
+job_keepers() {
+    ps -e -ww -o pid=,ppid=,args= | awk -v top="$job_pid" -v dir="$1" '
+        { pid[NR] = $1; ppid[NR] = $2; prog[NR] = $3; line[NR] = $0 }
+        END {
+            below[top] = 1
+            do {
+                grew = 0
+                for (i = 1; i <= NR; i++)
+                    if ((ppid[i] in below) && !(pid[i] in below)) { below[pid[i]] = 1; grew = 1 }
+            } while (grew)
+            for (i = 1; i <= NR; i++) {
+                if (!(pid[i] in below) || prog[i] !~ /(^|\/)mpickpt-run$/ || !index(line[i], dir))
+                    continue
+                child = "-"
+                for (j = 1; j <= NR; j++)
+                    if (ppid[j] == pid[i]) { child = pid[j]; break }
+                print pid[i], child
+            }
+        }'
+}
+
+# keeper_rank PID — the rank of keeper PID (its OMPI_COMM_WORLD_RANK).
+keeper_rank() {
+    grep -z '^OMPI_COMM_WORLD_RANK=' "/proc/$1/environ" 2>/dev/null | tr -d '\0' | cut -d = -f 2
+}
+
+# compute_pid DIR RANK — the PID of rank RANK's compute process (its
+# keeper's child) in the job $job_pid under DIR; empty if it has none.
+compute_pid() {
+    job_keepers "$1" | while read -r ck_keeper ck_compute; do
+        if [ "$(keeper_rank "$ck_keeper")" = "$2" ]; then
+            [ "$ck_compute" = - ] || echo "$ck_compute"
+            break
+        fi
+    done
+}
+
+# ck_all_computing DIR NP — every one of the NP ranks has a compute process.
+ck_all_computing() {
+    [ "$(job_keepers "$1" | grep -cv ' -$')" -ge "$2" ]
+}
+
+# wait_computing DIR NP — waits until the NP ranks of the job under DIR all
+# have their compute process.
+wait_computing() {
+    wait_until "$1: $2 compute processes" ck_all_computing "$1" "$2"
+}
+
+# kill_rank DIR RANK SIGNAL — sends SIGNAL (a name: KILL, SEGV...) to rank
+# RANK's compute process. Returns 1 if that rank has none (the job ended).
+# Sets killed_after (seconds since the job started) and killed_epoch (the
+# newest committed epoch at the kill).
+kill_rank() {
+    ck_pid=$(compute_pid "$1" "$2")
+    [ -n "$ck_pid" ] || return 1
+    kill -s "$3" "$ck_pid" 2>/dev/null || return 1
+    killed_after=$(cs_to_s $(($(now_cs) - job_start)))
+    killed_epoch=$(newest_epoch "$1")
+}
+
+# kill_rank_random DIR NP SPAN_CS SIGNAL — waits until the NP ranks compute,
+# then a random time in [0, SPAN_CS) centiseconds, then kill_rank of a
+# random rank (killed_rank). Sets ended_early to yes (and kills nothing) if
+# the job had ended by then, to no otherwise.
+kill_rank_random() {
+    wait_computing "$1" "$2"
+    killed_rank=$(random_below "$2")
+    ck_at=$(($(now_cs) + $(random_below "$(($3 > 0 ? $3 : 1))")))
+    ended_early=no
+    while [ "$(now_cs)" -lt $ck_at ]; do
+        alive "$job_pid" || break
+        sleep 0.02
+    done
+    kill_rank "$1" "$killed_rank" "$4" || ended_early=yes
+}
+
+# ck_image_being_written DIR — an image file of an epoch in progress under
+# DIR exists now (.rank-R.img.tmp, the name it has until it is complete);
+# sets ck_image to it. Shell built-ins only, so a poll costs no fork.
+ck_image_being_written() {
+    for ck_image in "$1"/*/epochs/*/.rank-*.img.tmp; do
+        [ -e "$ck_image" ] && return 0
+    done
+    return 1
+}
+
+# kill_rank_writing DIR NP RANK SIGNAL — waits until the NP ranks compute,
+# then until an image is being written (a checkpoint in progress, not
+# committed yet), and sends SIGNAL at once to rank RANK's compute process
+# (looked up before the wait: between checkpoints it does not change).
+# Sets killed_after, killed_epoch, and caught_image to the image file that
+# was being written (empty if the job ended first, and then nothing is
+# killed). Polls every 5 ms, bounded by MPICKPT_TEST_TIMEOUT.
+kill_rank_writing() {
+    wait_computing "$1" "$2"
+    ck_pid=$(compute_pid "$1" "$3")
+    caught_image=""
+    ck_deadline=$(($(now_cs) + MPICKPT_TEST_TIMEOUT * 100))
+    ck_polls=0
+    until ck_image_being_written "$1"; do
+        ck_polls=$((ck_polls + 1))
+        if [ $((ck_polls % 40)) -eq 0 ]; then
+            alive "$job_pid" || return 0
+            [ "$(now_cs)" -lt $ck_deadline ] || fail "$1: no image written in $MPICKPT_TEST_TIMEOUT s"
+        fi
+        sleep 0.005
+    done
+    kill -s "$4" "$ck_pid" 2>/dev/null || return 0
+    caught_image=${ck_image#"$1"/}
+    killed_after=$(cs_to_s $(($(now_cs) - job_start)))
+    killed_epoch=$(newest_epoch "$1")
+}
+
+# recoveries [NAME] — how many in-place recoveries the job whose stderr is
+# $tmp/NAME.err (run by default) went through: its coordinator's
+# "recovering every rank from checkpoint N" and "restarting every rank from
+# the beginning" lines.
+recoveries() {
+    grep -cE '^mpickpt: rank 0: (recovering every rank from checkpoint [0-9]+|restarting every rank from the beginning) after rank [0-9]+ failed' \
+        "$tmp/${1:-run}.err"
+}
+
+# recovered_from [NAME] — "EPOCH RANK" of the job's last in-place recovery
+# (EPOCH 0: from the beginning; RANK: the rank that failed), empty if none.
+recovered_from() {
+    sed -n -e 's/^mpickpt: rank 0: recovering every rank from checkpoint \([0-9]*\) after rank \([0-9]*\) failed.*/\1 \2/p' \
+        -e 's/^mpickpt: rank 0: restarting every rank from the beginning after rank \([0-9]*\) failed.*/0 \1/p' \
+        "$tmp/${1:-run}.err" | tail -n 1
+}
+
+# ck_has_recovered N [NAME] — the job went through N recoveries or more.
+ck_has_recovered() { [ "$(recoveries "$2")" -ge "$1" ]; }
+
+# wait_recovered N [NAME] — waits for the job's Nth in-place recovery line.
+wait_recovered() {
+    wait_until "recovery $1" ck_has_recovered "$1" "$2"
+}
+
+# wait_job WHAT — waits for the job $job_pid to end; fails WHAT if it hung
+# or ended with a status other than 0 (showing the start of its stderr).
+wait_job() {
+    wait "$job_pid"
+    ck_rc=$?
+    [ $ck_rc -eq 0 ] && return 0
+    grep -v '^$' "$tmp/run.err" | head -n 30 >&2
+    check_not_hung $ck_rc "$1"
+    fail "$1: the job ended with exit status $ck_rc"
+}
+
+# same_rank_files WHAT NP REF_PREFIX PREFIX — the NP files PREFIX.<rank>
+# have the bytes of REF_PREFIX.<rank>; prints the differences otherwise
+# and returns 1.
+same_rank_files() {
+    ck_same=0
+    ck_r=0
+    while [ $ck_r -lt "$2" ]; do
+        same_file "$3.$ck_r" "$4.$ck_r" "$1: output file of rank $ck_r" || ck_same=1
+        ck_r=$((ck_r + 1))
+    done
+    return $ck_same
 }

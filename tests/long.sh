@@ -5,8 +5,9 @@
 #   tests/long.sh [BUILD_DIR] [--trials=N]
 #
 # BUILD_DIR is a configured and built tree (default: $top_builddir, else
-# build/ in the source tree); it needs tests/programs/ckpt_app, which
-# `make check` (or `make tests/programs/ckpt_app`) builds.
+# build/ in the source tree); it needs tests/programs/ckpt_app and
+# tests/programs/coord_ring, which `make check` (or `make
+# tests/programs/ckpt_app tests/programs/coord_ring`) builds.
 #
 # Many trials of the cycle tests/integration/ckpt_*.sh check once: a
 # single-rank job under `mpickpt-run --interval=1` is killed (SIGKILL of
@@ -23,7 +24,27 @@
 #   nqueens, tsp, gauss, gauss_coll
 #                   the apps at the sizes of ckpt_apps.sh, killed in the
 #                   D/2 after their first checkpoint; M trials each;
-# with M = (N + 4) / 5 (4 for the default 20). A trial ends identical (the
+#   coord_kill      a 4-rank job (coord_ring, gauss, gauss --collectives,
+#                   nqueens or tsp, at random) loses one random rank's
+#                   compute process to a random signal (KILL, SEGV, BUS,
+#                   ABRT) at a random moment — in the 0.6 D after every
+#                   rank computes (so often before the first checkpoint),
+#                   or, one trial in five, while a checkpoint's image is
+#                   being written — recovers in place and must end as the
+#                   native run: exit status 0, a recovery line naming the
+#                   killed rank, same stdout, same coord_ring files;
+#                   2N trials;
+#   coord_restart   coord_ring at 4 ranks killed whole (mpirun and every
+#                   process of the job) in the D/2 after its first
+#                   checkpoint and restarted with mpickpt-restart — one
+#                   trial in two killed again in the 0.5 s after the
+#                   restarted job committed a checkpoint of its own and
+#                   restarted again —; the killed runs' stdout followed by
+#                   the last restart's must be the native stdout (exactly
+#                   once across restarts) and the files the native ones;
+#                   N/2 trials (at least 1);
+# with M = (N + 4) / 5 (4 for the default 20): 50 multi-rank trials by
+# default. A trial ends identical (the
 # restart ended well and its outputs are the reference's), differed (the
 # restart ended well, its outputs differ) or failed (the job, a kill or the
 # restart went wrong: ended early, hung, refused, crashed). Every run is
@@ -76,11 +97,11 @@ top_builddir=$(cd "$build" 2>/dev/null && pwd) ||
     { echo "long.sh: no build directory $build" >&2; exit 2; }
 top_srcdir=${top_srcdir:-$srcdir}
 export top_srcdir top_builddir
-for f in tests/programs/ckpt_app apps/nqueens apps/tsp apps/gauss launcher/mpickpt-run \
+for f in tests/programs/ckpt_app tests/programs/coord_ring apps/nqueens apps/tsp apps/gauss launcher/mpickpt-run \
     launcher/mpickpt-restart launcher/restore/mpickpt-restore plugin/.libs/libmpickpt.so; do
     [ -x "$top_builddir/$f" ] || [ -f "$top_builddir/$f" ] || {
         echo "long.sh: $top_builddir/$f is missing: build it first" \
-            "(make && make tests/programs/ckpt_app)" >&2
+            "(make && make tests/programs/ckpt_app tests/programs/coord_ring)" >&2
         exit 2
     }
 done
@@ -199,6 +220,129 @@ trial_gauss() { app_trial "$1" "$2" gauss --n 2300; }
 setup_gauss_coll() { app_setup "$1" gauss --n 2300 --collectives; }
 trial_gauss_coll() { app_trial "$1" "$2" gauss --n 2300 --collectives; }
 
+# --- multi-rank scenarios (coordinated checkpoints) --------------------------
+
+coord_np=4
+coord_ring="$top_builddir/tests/programs/coord_ring"
+coord_ring_iterations=1200
+
+# reference_np SDIR NAME PROGRAM ARGS... — the uninterrupted native run at
+# coord_np ranks: stdout in SDIR/NAME.out, duration in centiseconds in
+# SDIR/NAME.cs.
+reference_np() {
+    ref_dir=$1; ref_name=$2; shift 2
+    ref_start=$(now_cs)
+    run_mpi $coord_np "$@" >"$ref_dir/$ref_name.out" 2>"$ref_dir/$ref_name.err"
+    rc=$?
+    echo $(($(now_cs) - ref_start)) >"$ref_dir/$ref_name.cs"
+    check_not_hung $rc "reference run of $ref_name"
+    [ $rc -eq 0 ] || fail "reference run of $ref_name: exit status $rc: $(head -n 5 "$ref_dir/$ref_name.err")"
+}
+
+# coord_app NAME — the program and arguments of coord_kill's app NAME
+# (coord_ring's output prefix comes after it).
+coord_app() {
+    case $1 in
+    ring) echo "$coord_ring" ;;
+    gauss) echo "$apps/gauss --n 1800" ;;
+    gauss_coll) echo "$apps/gauss --n 1800 --collectives" ;;
+    nqueens) echo "$apps/nqueens 15" ;;
+    tsp) echo "$apps/tsp --cities 20 --seed 10" ;;
+    esac
+}
+coord_apps="ring gauss gauss_coll nqueens tsp"
+
+# nth N WORDS... — the Nth of WORDS (from 1).
+nth() {
+    shift "$1"
+    echo "$1"
+}
+
+setup_coord_kill() {
+    ck_summary="references:"
+    for ck_name in $coord_apps; do
+        if [ $ck_name = ring ]; then
+            reference_np "$1" ring "$coord_ring" "$1/ring.ref" $coord_ring_iterations
+        else
+            # $(coord_app ...) is split on purpose: the program, its arguments.
+            reference_np "$1" $ck_name $(coord_app $ck_name)
+        fi
+        ck_summary="$ck_summary $ck_name $(cs_to_s "$(cat "$1/$ck_name.cs")") s"
+    done
+    echo "$ck_summary"
+}
+trial_coord_kill() {
+    k_app=$(nth $(($(random_below 5) + 1)) $coord_apps)
+    k_sig=$(nth $(($(random_below 4) + 1)) KILL SEGV BUS ABRT)
+    k_dir=$1/ck
+    if [ $k_app = ring ]; then
+        start_job_np $coord_np "$k_dir" "$coord_ring" "$1/ring.run" $coord_ring_iterations
+    else
+        start_job_np $coord_np "$k_dir" $(coord_app $k_app)
+    fi
+    if [ "$(random_below 5)" -eq 0 ]; then
+        killed_rank=$(random_below $coord_np)
+        kill_rank_writing "$k_dir" $coord_np "$killed_rank" "$k_sig"
+        ended_early=no
+        [ -n "$caught_image" ] || ended_early=yes
+        when="while $caught_image was written"
+    else
+        kill_rank_random "$k_dir" $coord_np $(($(cat "$2/$k_app.cs") * 6 / 10)) "$k_sig"
+        when="at random"
+    fi
+    detail="$k_app: SIG$k_sig to rank $killed_rank $when"
+    wait_job "$detail"
+    if [ $ended_early = yes ]; then
+        detail="$detail, but the job had ended by itself"
+        [ "$(recoveries)" -eq 0 ] || fail "$detail: yet it recovered"
+    else
+        detail="$detail after $killed_after s (checkpoint $killed_epoch)"
+        [ "$(recoveries)" -eq 1 ] || fail "$detail: $(recoveries) recoveries, not 1"
+        k_line=$(recovered_from)
+        k_from=${k_line% *}
+        [ "${k_line#* }" = "$killed_rank" ] || fail "$detail: the recovery names rank ${k_line#* }"
+        [ "$k_from" -ge "$killed_epoch" ] && [ "$k_from" -le $((killed_epoch + 1)) ] ||
+            fail "$detail: recovered from checkpoint $k_from"
+        detail="$detail, recovered from $k_from"
+    fi
+    if [ $k_app = ring ]; then
+        same_rank_files "trial" $coord_np "$2/ring.ref" "$1/ring.run" ||
+            { echo "$detail; output files differ"; exit 3; }
+    fi
+    verdict "$2/$k_app.out" "$tmp/run.out"
+}
+
+setup_coord_restart() {
+    reference_np "$1" ring "$coord_ring" "$1/ring.ref" $coord_ring_iterations
+    echo "reference: coord_ring at $coord_np ranks in $(cs_to_s "$(cat "$1/ring.cs")") s"
+}
+trial_coord_restart() {
+    r_dir=$1/ck
+    start_job_np $coord_np "$r_dir" "$coord_ring" "$1/ring.run" $coord_ring_iterations
+    kill_random "$r_dir" 1 $(($(cat "$2/ring.cs") / 2))
+    detail="killed after $killed_after s (checkpoint $killed_epoch)"
+    [ "$ended_early" = no ] || detail="$detail, but it had ended by itself"
+    r_outs="$1/run.out"
+    if [ "$(random_below 2)" -eq 0 ]; then
+        start_restart_np "$r_dir" rs1
+        kill_random "$r_dir" $((killed_epoch + 1)) 50
+        from=$(restarted_from rs1)
+        [ -n "$from" ] || fail "restart 1 does not say which checkpoint it restored"
+        detail="$detail, restarted from $from, killed after $killed_after s (checkpoint $killed_epoch)"
+        [ "$ended_early" = no ] || detail="$detail, but it had ended by itself"
+        r_outs="$r_outs $1/rs1.out"
+    fi
+    restart_job_np "$r_dir" "restart"
+    from=$(restarted_from)
+    [ -n "$from" ] || fail "the restart does not say which checkpoint it restored"
+    detail="$detail, restarted from $from"
+    # $r_outs: paths under the trial's directory, without spaces.
+    cat $r_outs "$1/rs.out" >"$1/joined.out"
+    same_rank_files "trial" $coord_np "$2/ring.ref" "$1/ring.run" ||
+        { echo "$detail; output files differ"; exit 3; }
+    verdict "$2/ring.out" "$1/joined.out"
+}
+
 # --- the driver --------------------------------------------------------------
 
 # run_scenario NAME COUNT — setup_NAME once, then COUNT trials of
@@ -250,13 +394,16 @@ run_scenario() {
     failed=$((failed + s_diff + s_fail))
 }
 
-echo "long: build $top_builddir, $trials trials of ckpt_app, $few of the others; files in $work"
+echo "long: build $top_builddir, $trials trials of ckpt_app, $few of the single-rank others," \
+    "$((2 * trials)) of coord_kill, $(((trials + 1) / 2)) of coord_restart; files in $work"
 run_scenario ckpt_app "$trials"
 run_scenario ckpt_app_chain "$few"
 run_scenario nqueens "$few"
 run_scenario tsp "$few"
 run_scenario gauss "$few"
 run_scenario gauss_coll "$few"
+run_scenario coord_kill $((2 * trials))
+run_scenario coord_restart $(((trials + 1) / 2))
 
 echo
 printf '%s' "$tally"

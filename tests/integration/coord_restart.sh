@@ -1,0 +1,172 @@
+#!/bin/sh
+# coord_restart.sh — a 4-rank job under `mpickpt-run --interval=1` killed
+# whole (SIGKILL of every process of the job, mpirun last so that it writes
+# out the output the ranks had handed it: tests/ckpt_lib.sh kill_job with
+# CK_KILL_LAUNCHER_LAST; output still inside a killed mpirun is lost, see
+# docs/COORDINATED.md) and restarted with
+# `mpickpt-restart JOBDIR -- --oversubscribe --bind-to none` ends as an
+# uninterrupted native run does. Output is exactly once across restarts:
+# the killed run's stdout followed by the restart's is byte for byte the
+# native run's stdout (what was emitted before the kill is not emitted
+# again, nothing is lost), and every rank's output file is the native one.
+#   - coord_ring, killed at a random moment in the D/2 after its first
+#     committed checkpoint, restarted;
+#   - coord_ring, two restarts in a row: the restarted job is killed again
+#     in the 0.5 s after it committed a checkpoint of its own, and the
+#     second restart must restore that one (an image of a restored
+#     process);
+#   - coord_ring, the newest committed epoch's rank-2 image corrupted (one
+#     byte inverted): the restart says it falls back and restores the
+#     epoch before, with the same result;
+#   - gauss (its stdout comes at the end only), killed and restarted once.
+#     (gauss --collectives is in tests/long.sh: a restart of it can fail,
+#     docs/COORDINATED.md "Limits".)
+# D is the native run's duration. Time-bounded: every run goes through
+# run_bounded / run_mpi, every wait polls with a bound. About 40-60 s on a
+# loaded 2-core machine.
+. "${top_srcdir:-.}/tests/lib.sh"
+. "${top_srcdir:-.}/tests/ckpt_lib.sh"
+MPICKPT_TEST_TIMEOUT=60
+CK_KILL_LAUNCHER_LAST=1
+make_tmpdir
+np=4
+ring="$top_builddir/tests/programs/coord_ring"
+ring_iterations=1200
+
+# reference NAME PROGRAM ARGS... — the native run at np ranks: stdout in
+# $tmp/NAME.ref, its duration in centiseconds in ref_cs.
+reference() {
+    ref_name=$1; shift
+    ref_start=$(now_cs)
+    run_mpi $np "$@" >"$tmp/$ref_name.ref" 2>"$tmp/$ref_name.ref.err"
+    rc=$?
+    ref_cs=$(($(now_cs) - ref_start))
+    check_not_hung $rc "$ref_name (native)"
+    [ $rc -eq 0 ] || fail "$ref_name (native): exit status $rc: $(head -n 5 "$tmp/$ref_name.ref.err")"
+}
+
+# emitted DIR — the stdout position rank 0's keeper of the job under DIR
+# recorded last (stats/rank-0.output: stdout bytes, then stderr bytes, 8
+# bytes each): what it had forwarded to mpirun, where a restart goes on
+# from (0 if it recorded none). Only rank 0 writes stdout in these programs.
+emitted() {
+    e_pos=$(od -An -tu8 -N8 "$(job_dir "$1")stats/rank-0.output" 2>/dev/null | tr -d ' ')
+    echo "${e_pos:-0}"
+}
+
+# check_joined WHAT REF OUT POS [OUT POS...] OUT — the stdouts OUT one
+# after the other (the killed runs', then the last restart's) are REF's
+# bytes: exactly once across the restarts. POS after each killed run's OUT
+# is emitted's value after its kill. If they are not, says for each run
+# where its stdout departs from REF: bytes the keeper had forwarded that
+# never reached mpirun's stdout (lost in mpirun when it was killed), bytes
+# emitted again, or bytes that are not REF's.
+check_joined() {
+    c_what=$1; c_ref=$2; shift 2
+    c_outs=""
+    c_start=0
+    c_run=1
+    c_why=""
+    while [ $# -gt 0 ]; do
+        c_out=$1
+        c_outs="$c_outs $c_out"
+        c_end=${2:-$(wc -c <"$c_ref")}
+        c_size=$(wc -c <"$c_out")
+        if ! tail -c +$((c_start + 1)) "$c_ref" | head -c "$c_size" | cmp -s - "$c_out"; then
+            c_why="$c_why; run $c_run's stdout has bytes that are not the native run's (from byte $c_start)"
+        elif [ $((c_start + c_size)) -lt "$c_end" ]; then
+            c_why="$c_why; run $c_run: bytes $((c_start + c_size))-$c_end, which its keeper had forwarded, never reached mpirun's stdout"
+        elif [ $((c_start + c_size)) -gt "$c_end" ]; then
+            c_why="$c_why; run $c_run: bytes $c_end-$((c_start + c_size)) reached stdout, its keeper's position says $c_end (emitted again after the restart)"
+        fi
+        c_start=$c_end
+        c_run=$((c_run + 1))
+        shift; [ $# -gt 0 ] && shift
+    done
+    # $c_outs: file names made by this script, without spaces.
+    cat $c_outs >"$tmp/joined.out"
+    same_file "$c_ref" "$tmp/joined.out" "$c_what: stdout of the killed runs and the last restart" ||
+        fail "$c_what: stdout not exactly once across the restarts${c_why:-}"
+}
+
+# check_from WHAT NAME — the restart whose stderr is $tmp/NAME.err said
+# which checkpoint it restored; sets from.
+check_from() {
+    from=$(restarted_from "$2")
+    [ -n "$from" ] ||
+        fail "$1: the restart does not say which checkpoint it restored: $(head -n 5 "$tmp/$2.err")"
+}
+
+# note_early WHAT — the job had ended by itself before the kill came.
+note_early() {
+    [ "$ended_early" = no ] || echo "note: $1: the job ended before the kill came"
+}
+
+reference ring "$ring" "$tmp/ring.ref" $ring_iterations
+
+what="ring, one restart"
+start_job_np $np "$tmp/ck1" "$ring" "$tmp/ring.run" $ring_iterations
+kill_random "$tmp/ck1" 1 $((ref_cs / 2))
+note_early "$what"
+pos=$(emitted "$tmp/ck1")
+restart_job_np "$tmp/ck1" "$what"
+check_from "$what" rs
+check_joined "$what" "$tmp/ring.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
+same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
+echo "ok: $what: native $(cs_to_s $ref_cs) s; killed after $killed_after s" \
+    "(checkpoint $killed_epoch committed, $(wc -c <"$tmp/run.out") bytes out)," \
+    "restarted from checkpoint $from, exactly-once stdout, same files"
+
+# Two restarts in a row.
+what="ring, two restarts"
+start_job_np $np "$tmp/ck2" "$ring" "$tmp/ring.run" $ring_iterations
+kill_random "$tmp/ck2" 1 50
+note_early "$what (first kill)"
+pos1=$(emitted "$tmp/ck2")
+first="killed after $killed_after s (checkpoint $killed_epoch, $(wc -c <"$tmp/run.out") bytes out)"
+start_restart_np "$tmp/ck2" rs1
+kill_random "$tmp/ck2" $((killed_epoch + 1)) 50
+note_early "$what (second kill)"
+pos2=$(emitted "$tmp/ck2")
+check_from "$what (first restart)" rs1
+first="$first, restarted from $from, killed after $killed_after s more (checkpoint $killed_epoch)"
+second_kill_epoch=$killed_epoch
+restart_job_np "$tmp/ck2" "$what" rs2
+check_from "$what (second restart)" rs2
+[ "$from" -eq "$second_kill_epoch" ] ||
+    fail "$what: the second restart restored checkpoint $from, not the newest, $second_kill_epoch"
+check_joined "$what" "$tmp/ring.ref" "$tmp/run.out" "$pos1" "$tmp/rs1.out" "$pos2" "$tmp/rs2.out"
+same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
+echo "ok: $what: $first, restarted from $from, exactly-once stdout, same files"
+
+# The newest epoch's rank-2 image corrupted: the restart falls back.
+what="ring, corrupted newest epoch"
+start_job_np $np "$tmp/ck3" "$ring" "$tmp/ring.run" $ring_iterations
+kill_random "$tmp/ck3" 2 50
+note_early "$what"
+pos=$(emitted "$tmp/ck3")
+newest=$(newest_epoch "$tmp/ck3")
+img="$(job_dir "$tmp/ck3")epochs/$newest/rank-2.img"
+[ -f "$img" ] || fail "$what: no image $img"
+flip_byte "$img" $(($(wc -c <"$img") / 2))
+restart_job_np "$tmp/ck3" "$what"
+grep -q "epoch $newest is not a usable recovery line.*falling back" "$tmp/rs.err" ||
+    { cat "$tmp/rs.err" >&2; fail "$what: no fallback line for epoch $newest"; }
+check_from "$what" rs
+[ "$from" -lt "$newest" ] || fail "$what: restored checkpoint $from, the corrupted one"
+check_joined "$what" "$tmp/ring.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
+same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
+echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $newest corrupted," \
+    "restarted from checkpoint $from, exactly-once stdout, same files"
+
+what="gauss, one restart"
+reference gauss "$top_builddir/apps/gauss" --n 1800
+start_job_np $np "$tmp/ck4" "$top_builddir/apps/gauss" --n 1800
+kill_random "$tmp/ck4" 1 $((ref_cs / 3))
+note_early "$what"
+pos=$(emitted "$tmp/ck4")
+restart_job_np "$tmp/ck4" "$what"
+check_from "$what" rs
+check_joined "$what" "$tmp/gauss.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
+echo "ok: $what: native $(cs_to_s $ref_cs) s; killed after $killed_after s" \
+    "(checkpoint $killed_epoch committed), restarted from checkpoint $from, same stdout"
