@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -51,6 +52,7 @@ struct supervisor {
     struct chan_output unpublished;
     struct output_stream stream[2];
     int positions_fd;          /* -1 until supervisor_persist_positions */
+    int downstream_unread;     /* the file counts bytes mpirun has not read */
     pthread_t thread;
     int thread_running;        /* touched by the keeper's thread only */
     pthread_mutex_t lock;      /* in_fd, stream, published, positions_fd */
@@ -76,13 +78,33 @@ static int write_all(int fd, const char *buf, size_t len)
 
 /* --- positions (caller holds the lock) -------------------------------------- */
 
-/* Writes P of both streams to the positions file, if there is one. */
+/* Bytes written to `fd` that its reader (mpirun) has not taken yet, when
+ * it is a pipe. */
+static uint64_t unread_downstream(int fd)
+{
+    struct stat st;
+    int n = 0;
+    if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) || ioctl(fd, FIONREAD, &n) != 0 || n < 0)
+        return 0;
+    return (uint64_t)n;
+}
+
+/* Writes P of both streams to the positions file, if there is one, less
+ * what is still in the pipe to mpirun: a job killed whole loses that, so
+ * the restart emits it again. While some is, the thread refreshes the file
+ * every few milliseconds (the reader takes it meanwhile). */
 static int persist_positions(struct supervisor *s)
 {
     if (s->positions_fd < 0)
         return 0;
     uint64_t emitted[2] = { output_stream_emitted(&s->stream[0]),
                             output_stream_emitted(&s->stream[1]) };
+    s->downstream_unread = 0;
+    for (int i = 0; i < 2; i++) {
+        uint64_t unread = unread_downstream(s->out_fd[i]);
+        emitted[i] -= unread < emitted[i] ? unread : emitted[i];
+        s->downstream_unread |= unread > 0;
+    }
     ssize_t n = pwrite(s->positions_fd, emitted, sizeof emitted, 0);
     return n == (ssize_t)sizeof emitted ? 0 : -1;
 }
@@ -229,7 +251,8 @@ static void *supervise_thread(void *arg)
         int n = poll_set(s, fds, &pid_slot);
         if (n == 1)
             break;             /* reaped, both pipes at end of file */
-        int ready = poll(fds, (nfds_t)n, pid_slot < 0 ? 100 : -1);
+        int timeout = pid_slot < 0 ? 100 : s->downstream_unread ? 2 : -1;
+        int ready = poll(fds, (nfds_t)n, timeout);
         if (ready < 0 && errno != EINTR)
             break;
         if (atomic_load(&s->stop))
@@ -238,6 +261,8 @@ static void *supervise_thread(void *arg)
             reap(s);
         pthread_mutex_lock(&s->lock);
         size_t moved = forward_available(s, 0) + forward_available(s, 1);
+        if (moved == 0 && s->downstream_unread)
+            (void)persist_positions(s);
         pthread_mutex_unlock(&s->lock);
         if (pid_slot < 0 && moved == 0 && (grace_left -= 100) <= 0)
             break;

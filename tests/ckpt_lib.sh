@@ -163,19 +163,6 @@ kill_job() {
         kill -STOP $ck_pids 2>/dev/null
         ck_i=$((ck_i + 1))
     done
-    if [ "${CK_KILL_LAUNCHER_LAST:-0}" = 1 ]; then
-        # Every rank first; mpirun (resumed) then writes out what the ranks
-        # had handed it, as it would if only the ranks' machine were lost.
-        for ck_p in $ck_pids; do
-            [ "$ck_p" = "$job_pid" ] || kill -KILL "$ck_p" 2>/dev/null
-        done
-        kill -CONT "$job_pid" 2>/dev/null
-        ck_i=0
-        while alive "$job_pid" && [ $ck_i -lt 25 ]; do
-            sleep 0.02
-            ck_i=$((ck_i + 1))
-        done
-    fi
     kill -KILL $ck_pids 2>/dev/null
     wait "$job_pid" 2>/dev/null
     ck_i=0

@@ -37,7 +37,7 @@ make_tmpdir
 np=4
 apps="$top_builddir/apps"
 ring="$top_builddir/tests/programs/coord_ring"
-ring_iterations=1000
+ring_iterations=2500
 
 # reference NAME PROGRAM ARGS... — the native run at np ranks: stdout in
 # $tmp/NAME.ref, its duration in centiseconds in ref_cs and
@@ -122,12 +122,12 @@ reference ring "$ring" "$tmp/ring.ref" $ring_iterations
 trial ring early KILL "$ring" "$tmp/ring.run" $ring_iterations
 trial ring writing SEGV "$ring" "$tmp/ring.run" $ring_iterations
 
-reference gauss "$apps/gauss" --n 1800
-trial gauss random KILL "$apps/gauss" --n 1800
-reference nqueens "$apps/nqueens" 15
-trial nqueens random SEGV "$apps/nqueens" 15
-reference tsp "$apps/tsp" --cities 20 --seed 10
-trial tsp random KILL "$apps/tsp" --cities 20 --seed 10
+reference gauss "$apps/gauss" --n 2400
+trial gauss random KILL "$apps/gauss" --n 2400
+reference nqueens "$apps/nqueens" 16
+trial nqueens random SEGV "$apps/nqueens" 16
+reference tsp "$apps/tsp" --cities 22 --seed 10
+trial tsp random KILL "$apps/tsp" --cities 22 --seed 10
 
 # Two failures in a row: the second comes once the recovered job has
 # committed a checkpoint of its own, so the second recovery restores

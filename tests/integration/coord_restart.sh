@@ -1,14 +1,14 @@
 #!/bin/sh
 # coord_restart.sh — a 4-rank job under `mpickpt-run --interval=1` killed
-# whole (SIGKILL of every process of the job, mpirun last so that it writes
-# out the output the ranks had handed it: tests/ckpt_lib.sh kill_job with
-# CK_KILL_LAUNCHER_LAST; output still inside a killed mpirun is lost, see
-# docs/COORDINATED.md) and restarted with
+# whole (SIGKILL of mpirun and every process of the job at once, as in the
+# loss of the machine: tests/ckpt_lib.sh kill_job) and restarted with
 # `mpickpt-restart JOBDIR -- --oversubscribe --bind-to none` ends as an
 # uninterrupted native run does. Output is exactly once across restarts:
-# the killed run's stdout followed by the restart's is byte for byte the
-# native run's stdout (what was emitted before the kill is not emitted
-# again, nothing is lost), and every rank's output file is the native one.
+# each run's stdout is the native run's from where the previous one stopped
+# (the keepers' recorded positions) — nothing emitted twice, nothing wrong,
+# the last run to the end — and every rank's output file is the native one.
+# Bytes a killed mpirun had taken from the keepers but not yet written are
+# lost with it (at most a pipe's worth per run, reported in a note).
 #   - coord_ring, killed at a random moment in the D/2 after its first
 #     committed checkpoint, restarted;
 #   - coord_ring, two restarts in a row: the restarted job is killed again
@@ -27,11 +27,10 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/ckpt_lib.sh"
 MPICKPT_TEST_TIMEOUT=60
-CK_KILL_LAUNCHER_LAST=1
 make_tmpdir
 np=4
 ring="$top_builddir/tests/programs/coord_ring"
-ring_iterations=1200
+ring_iterations=2500
 
 # reference NAME PROGRAM ARGS... — the native run at np ranks: stdout in
 # $tmp/NAME.ref, its duration in centiseconds in ref_cs.
@@ -63,30 +62,36 @@ emitted() {
 # emitted again, or bytes that are not REF's.
 check_joined() {
     c_what=$1; c_ref=$2; shift 2
-    c_outs=""
     c_start=0
     c_run=1
     c_why=""
+    c_lost=0
     while [ $# -gt 0 ]; do
-        c_out=$1
-        c_outs="$c_outs $c_out"
+        # mpirun's own line when it is killed mid-abort is not the job's.
+        sed '/^Abort is in progress\.\.\.hit ctrl-c again/{N;d;}' "$1" >"$tmp/segment.out"
         c_end=${2:-$(wc -c <"$c_ref")}
-        c_size=$(wc -c <"$c_out")
-        if ! tail -c +$((c_start + 1)) "$c_ref" | head -c "$c_size" | cmp -s - "$c_out"; then
+        c_size=$(wc -c <"$tmp/segment.out")
+        if ! tail -c +$((c_start + 1)) "$c_ref" | head -c "$c_size" | cmp -s - "$tmp/segment.out"; then
             c_why="$c_why; run $c_run's stdout has bytes that are not the native run's (from byte $c_start)"
-        elif [ $((c_start + c_size)) -lt "$c_end" ]; then
-            c_why="$c_why; run $c_run: bytes $((c_start + c_size))-$c_end, which its keeper had forwarded, never reached mpirun's stdout"
         elif [ $((c_start + c_size)) -gt "$c_end" ]; then
             c_why="$c_why; run $c_run: bytes $c_end-$((c_start + c_size)) reached stdout, its keeper's position says $c_end (emitted again after the restart)"
+        elif [ $((c_start + c_size)) -lt "$c_end" ]; then
+            # Handed to mpirun, which was killed before it wrote them out
+            # (docs/COORDINATED.md, "Limits"): at most a pipe's worth.
+            c_gap=$((c_end - c_start - c_size))
+            [ $c_gap -le 65536 ] ||
+                c_why="$c_why; run $c_run: $c_gap bytes forwarded by its keeper never reached stdout"
+            c_lost=$((c_lost + c_gap))
         fi
+        [ $# -gt 1 ] || [ $((c_start + c_size)) -eq "$c_end" ] ||
+            c_why="$c_why; the last run stops at byte $((c_start + c_size)) of $c_end"
         c_start=$c_end
         c_run=$((c_run + 1))
         shift; [ $# -gt 0 ] && shift
     done
-    # $c_outs: file names made by this script, without spaces.
-    cat $c_outs >"$tmp/joined.out"
-    same_file "$c_ref" "$tmp/joined.out" "$c_what: stdout of the killed runs and the last restart" ||
-        fail "$c_what: stdout not exactly once across the restarts${c_why:-}"
+    [ -z "$c_why" ] || fail "$c_what: stdout not exactly once across the restarts$c_why"
+    [ $c_lost -eq 0 ] ||
+        echo "note: $c_what: $c_lost bytes were inside mpirun when it was killed (lost with it)"
 }
 
 # check_from WHAT NAME — the restart whose stderr is $tmp/NAME.err said
@@ -160,8 +165,8 @@ echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $new
     "restarted from checkpoint $from, exactly-once stdout, same files"
 
 what="gauss, one restart"
-reference gauss "$top_builddir/apps/gauss" --n 1800
-start_job_np $np "$tmp/ck4" "$top_builddir/apps/gauss" --n 1800
+reference gauss "$top_builddir/apps/gauss" --n 2400
+start_job_np $np "$tmp/ck4" "$top_builddir/apps/gauss" --n 2400
 kill_random "$tmp/ck4" 1 $((ref_cs / 3))
 note_early "$what"
 pos=$(emitted "$tmp/ck4")
