@@ -73,7 +73,7 @@ struct coord {
     /* This rank's checkpoint under way (epoch 0: none). */
     uint64_t epoch;
     int requested;               /* the image was asked for */
-    int cut_done_sent, all_cut, done_sent;
+    int cut_done_sent, all_cut;
     int64_t poke_at;
     struct keeper_state ks;      /* the state being assembled */
     size_t *coll_index;          /* per ks.pending entry awaiting its result: index */

@@ -576,7 +576,7 @@ void coord_pushed(struct coord *c, uint64_t req)
 void coord_rank_reset(struct coord *c)
 {
     c->epoch = 0;
-    c->requested = c->cut_done_sent = c->all_cut = c->done_sent = 0;
+    c->requested = c->cut_done_sent = c->all_cut = 0;
     keeper_state_free(&c->ks);
     keeper_state_init(&c->ks);
     c->n_coll_wait = 0;

@@ -41,6 +41,17 @@ descendants() {
     for c in $(pgrep -P "$1"); do descendants "$c"; done
 }
 
+# wait_first_commit DIR — until a checkpoint of the job under DIR is
+# committed (30 s at most).
+wait_first_commit() {
+    waited=0
+    until ls "$1"/*/epochs/*/COMMITTED >/dev/null 2>&1; do
+        sleep 0.2
+        waited=$((waited + 1))
+        [ $waited -lt 150 ] || die "no checkpoint committed after 30 s"
+    done
+}
+
 n=1500
 echo "== 1. gauss --n $n natively, on 1 rank and on 4"
 mpirun -np 1 "$gauss" --n $n >"$out/reference.out" 2>/dev/null || die "reference run"
@@ -66,12 +77,7 @@ ck="$out/ckpt"
 mpirun -np 4 $oversub --bind-to none -x MPICKPT_PLUGIN -x MPICKPT_RESTORE "$keeper" \
     --interval=1 --dir="$ck" -- "$gauss" --n $n >"$out/recovered.out" 2>"$out/recovered.err" &
 job=$!
-waited=0
-until ls "$ck"/*/epochs/*/COMMITTED >/dev/null 2>&1; do
-    sleep 0.2
-    waited=$((waited + 1))
-    [ $waited -lt 150 ] || die "no checkpoint committed after 30 s"
-done
+wait_first_commit "$ck"
 sleep 0.5
 # The application process of rank 2: the child of its keeper.
 victim=""
@@ -94,12 +100,7 @@ ck="$out/ckpt-restart"
 mpirun -np 4 $oversub --bind-to none -x MPICKPT_PLUGIN -x MPICKPT_RESTORE "$keeper" \
     --interval=1 --dir="$ck" -- "$gauss" --n $n >"$out/killed.out" 2>"$out/killed.err" &
 job=$!
-waited=0
-until ls "$ck"/*/epochs/*/COMMITTED >/dev/null 2>&1; do
-    sleep 0.2
-    waited=$((waited + 1))
-    [ $waited -lt 150 ] || die "no checkpoint committed after 30 s"
-done
+wait_first_commit "$ck"
 sleep 1
 kill -9 $(descendants $job) 2>/dev/null
 wait $job 2>/dev/null

@@ -461,3 +461,17 @@ same_rank_files() {
     done
     return $ck_same
 }
+
+# native_reference NAME PROGRAM ARGS... — the native run on $np ranks: stdout in
+# $tmp/NAME.ref, its duration in centiseconds in ref_cs and
+# $tmp/NAME.ref.cs.
+native_reference() {
+    ref_name=$1; shift
+    ref_start=$(now_cs)
+    run_mpi $np "$@" >"$tmp/$ref_name.ref" 2>"$tmp/$ref_name.ref.err"
+    rc=$?
+    ref_cs=$(($(now_cs) - ref_start))
+    echo $ref_cs >"$tmp/$ref_name.ref.cs"
+    check_not_hung $rc "$ref_name (native)"
+    [ $rc -eq 0 ] || fail "$ref_name (native): exit status $rc: $(head -n 5 "$tmp/$ref_name.ref.err")"
+}

@@ -32,18 +32,6 @@ np=4
 ring="$top_builddir/tests/programs/coord_ring"
 ring_iterations=2500
 
-# reference NAME PROGRAM ARGS... — the native run at np ranks: stdout in
-# $tmp/NAME.ref, its duration in centiseconds in ref_cs.
-reference() {
-    ref_name=$1; shift
-    ref_start=$(now_cs)
-    run_mpi $np "$@" >"$tmp/$ref_name.ref" 2>"$tmp/$ref_name.ref.err"
-    rc=$?
-    ref_cs=$(($(now_cs) - ref_start))
-    check_not_hung $rc "$ref_name (native)"
-    [ $rc -eq 0 ] || fail "$ref_name (native): exit status $rc: $(head -n 5 "$tmp/$ref_name.ref.err")"
-}
-
 # emitted DIR — the stdout position rank 0's keeper of the job under DIR
 # recorded last (stats/rank-0.output: stdout bytes, then stderr bytes, 8
 # bytes each): what it had forwarded to mpirun, where a restart goes on
@@ -107,7 +95,7 @@ note_early() {
     [ "$ended_early" = no ] || echo "note: $1: the job ended before the kill came"
 }
 
-reference ring "$ring" "$tmp/ring.ref" $ring_iterations
+native_reference ring "$ring" "$tmp/ring.ref" $ring_iterations
 
 what="ring, one restart"
 start_job_np $np "$tmp/ck1" "$ring" "$tmp/ring.run" $ring_iterations
@@ -165,7 +153,7 @@ echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $new
     "restarted from checkpoint $from, exactly-once stdout, same files"
 
 what="gauss, one restart"
-reference gauss "$top_builddir/apps/gauss" --n 2400
+native_reference gauss "$top_builddir/apps/gauss" --n 2400
 start_job_np $np "$tmp/ck4" "$top_builddir/apps/gauss" --n 2400
 kill_random "$tmp/ck4" 1 $((ref_cs / 3))
 note_early "$what"
