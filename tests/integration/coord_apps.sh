@@ -19,7 +19,8 @@
 #   coord_ring, SIGSEGV while a checkpoint's image is being written (a
 #       .rank-R.img.tmp file exists): the recovery uses the last committed
 #       epoch (or the one being written, if it still completed);
-#   gauss (SIGKILL), nqueens (SIGSEGV), at a random moment in the D/3 after every rank computes
+#   gauss (SIGKILL), nqueens (SIGSEGV), at a random moment in the D/3 after
+#       every rank computes
 #       (D includes mpirun's start: a later kill often comes after the end);
 #   coord_ring, two failures in a row: SIGKILL at a random moment, then,
 #       once the recovered job committed a checkpoint of its own, SIGSEGV
