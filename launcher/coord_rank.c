@@ -246,6 +246,12 @@ static int save_queued(const struct early_msg *m, void *arg)
     return 0;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+    uint64_t x = ((const struct coord_pending *)a)->seq, y = ((const struct coord_pending *)b)->seq;
+    return (x > y) - (x < y);
+}
+
 /* The compute process forked for its image: the rank's cut. */
 static void take_cut(struct coord *c)
 {
@@ -273,12 +279,7 @@ static void take_cut(struct coord *c)
     for (size_t i = 0; i < c->cap_pending; i++)
         if (c->pending[i].req && c->pending[i].seq <= sub_cut)
             list[n++] = c->pending[i];
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && list[j - 1].seq > list[j].seq; j--) {
-            struct coord_pending t = list[j];
-            list[j] = list[j - 1];
-            list[j - 1] = t;
-        }
+    qsort(list, n, sizeof *list, by_seq);
     for (size_t i = 0; i < n; i++) {
         save_pending(c, &list[i].sub);
         seqs[i] = list[i].seq;

@@ -230,7 +230,7 @@ int coord_apply(struct coord *c)
         }
     for (size_t i = 0; i < ks->n_messages; i++) {
         const struct keeper_message *m = &ks->messages[i];
-        if (p2p_queue_message(c->k, m->comm, m->source, m->tag, m->payload, m->len) != 0) {
+        if (p2p_queue_message(m->comm, m->source, m->tag, m->payload, m->len) != 0) {
             keeper_say(c->k, "restore: out of memory queueing channel state");
             return -1;
         }

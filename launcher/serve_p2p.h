@@ -19,8 +19,7 @@ struct keeper;
 size_t p2p_drain(struct keeper *k);
 /* Queues a copy of a message of channel state (restore). Returns 0, or -1
  * when memory is short. */
-int p2p_queue_message(struct keeper *k, int64_t comm, int source, int tag, const void *wire,
-                      size_t bytes);
+int p2p_queue_message(int64_t comm, int source, int tag, const void *wire, size_t bytes);
 /* Forgets every queued and matched message (a recovery: they belong to
  * the failed incarnation). */
 void p2p_reset(void);

@@ -41,9 +41,14 @@ descendants() {
     for c in $(pgrep -P "$1"); do descendants "$c"; done
 }
 
-# wait_first_commit DIR — until a checkpoint of the job under DIR is
-# committed (30 s at most).
-wait_first_commit() {
+# start_checkpointed DIR NAME — gauss --n $n on 4 ranks under mpickpt-run,
+# a checkpoint every second into DIR, in the background ($job), stdout and
+# stderr in $out/NAME.out and .err; returns once a checkpoint is committed
+# (30 s at most).
+start_checkpointed() {
+    mpirun -np 4 $oversub --bind-to none -x MPICKPT_PLUGIN -x MPICKPT_RESTORE "$keeper" \
+        --interval=1 --dir="$1" -- "$gauss" --n $n >"$out/$2.out" 2>"$out/$2.err" &
+    job=$!
     waited=0
     until ls "$1"/*/epochs/*/COMMITTED >/dev/null 2>&1; do
         sleep 0.2
@@ -74,10 +79,7 @@ echo "   application process killed with kill -9; the job recovers in place"
 mpirun -np 4 $oversub --bind-to none "$gauss" --n $n >"$out/reference4.out" 2>/dev/null ||
     die "reference run"
 ck="$out/ckpt"
-mpirun -np 4 $oversub --bind-to none -x MPICKPT_PLUGIN -x MPICKPT_RESTORE "$keeper" \
-    --interval=1 --dir="$ck" -- "$gauss" --n $n >"$out/recovered.out" 2>"$out/recovered.err" &
-job=$!
-wait_first_commit "$ck"
+start_checkpointed "$ck" recovered
 sleep 0.5
 # The application process of rank 2: the child of its keeper.
 victim=""
@@ -97,10 +99,7 @@ echo "   identical to the failure-free answer, printed once"
 
 echo "== 4. the whole job killed with kill -9 after a checkpoint, then mpickpt-restart"
 ck="$out/ckpt-restart"
-mpirun -np 4 $oversub --bind-to none -x MPICKPT_PLUGIN -x MPICKPT_RESTORE "$keeper" \
-    --interval=1 --dir="$ck" -- "$gauss" --n $n >"$out/killed.out" 2>"$out/killed.err" &
-job=$!
-wait_first_commit "$ck"
+start_checkpointed "$ck" killed
 sleep 1
 kill -9 $(descendants $job) 2>/dev/null
 wait $job 2>/dev/null

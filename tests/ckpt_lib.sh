@@ -19,10 +19,11 @@
 ckpt_restart_cmd="$top_builddir/launcher/mpickpt-restart"
 
 # ckpt_restart JOBDIR — mpickpt-restart, bounded in time, with the mpirun
-# options run_mpi gives the job it restarts (--bind-to none): the restarted
-# rank runs as the original one did.
+# options run_mpi gives the job it restarts (--bind-to none; --oversubscribe,
+# since the job may have more ranks than the machine has cores): the
+# restarted ranks run as the original ones did.
 ckpt_restart() {
-    run_bounded "$ckpt_restart_cmd" "$1" -- --bind-to none
+    run_bounded "$ckpt_restart_cmd" "$1" -- --oversubscribe --bind-to none
 }
 
 # descendants PID — PID and every process below it (Open MPI starts the
@@ -79,11 +80,7 @@ alive() {
 # in the background: $job_pid, started at $job_start (now_cs); stdout and
 # stderr in $tmp/run.out and $tmp/run.err.
 start_job() {
-    ck_dir=$1; shift
-    job_start=$(now_cs)
-    run_mpi 1 -x MPICKPT_PLUGIN -x MPICKPT_RESTORE "$MPICKPT_KEEPER" --interval=1 \
-        --dir="$ck_dir" -- "$@" >"$tmp/run.out" 2>"$tmp/run.err" &
-    job_pid=$!
+    start_job_np 1 "$@"
 }
 
 # start_restart DIR [NAME] — restarts the job under DIR in the background
@@ -254,7 +251,7 @@ flip_byte() {
 # job's directory, never by name, so other jobs on the machine are left
 # alone. Its keepers' lines on $tmp/run.err say how it recovered
 # (recoveries, recovered_from). Restarts of a killed multi-rank job go
-# through start_restart_np / restart_job_np, which let mpirun place more
+# through start_restart / restart_job, which let mpirun place more
 # ranks than cores.
 
 # start_job_np NP DIR PROGRAM ARGS... — start_job at NP ranks.
@@ -264,35 +261,6 @@ start_job_np() {
     run_mpi "$ck_np" -x MPICKPT_PLUGIN -x MPICKPT_RESTORE "$MPICKPT_KEEPER" --interval=1 \
         --dir="$ck_dir" -- "$@" >"$tmp/run.out" 2>"$tmp/run.err" &
     job_pid=$!
-}
-
-# ckpt_restart_np JOBDIR — ckpt_restart, with --oversubscribe: the job may
-# have more ranks than the machine has cores.
-ckpt_restart_np() {
-    run_bounded "$ckpt_restart_cmd" "$1" -- --oversubscribe --bind-to none
-}
-
-# start_restart_np DIR [NAME] — start_restart of a multi-rank job.
-start_restart_np() {
-    ck_name=${2:-rs}
-    ck_job=$(job_dir "$1")
-    [ -n "$ck_job" ] || fail "$1: no job directory to restart"
-    job_start=$(now_cs)
-    ckpt_restart_np "$ck_job" >"$tmp/$ck_name.out" 2>"$tmp/$ck_name.err" &
-    job_pid=$!
-}
-
-# restart_job_np DIR WHAT [NAME] — restart_job of a multi-rank job.
-restart_job_np() {
-    ck_name=${3:-rs}
-    ck_job=$(job_dir "$1")
-    [ -n "$ck_job" ] || fail "$2: no job directory under $1"
-    ckpt_restart_np "$ck_job" >"$tmp/$ck_name.out" 2>"$tmp/$ck_name.err"
-    ck_rc=$?
-    [ $ck_rc -eq 0 ] && return 0
-    head -n 20 "$tmp/$ck_name.err" >&2
-    check_not_hung $ck_rc "$2: restart"
-    fail "$2: restart failed (exit status $ck_rc)"
 }
 
 # job_keepers DIR — one line "PID COMPUTE" per keeper of the job $job_pid:

@@ -324,7 +324,7 @@ trial_coord_restart() {
     [ "$ended_early" = no ] || detail="$detail, but it had ended by itself"
     r_outs="$1/run.out"
     if [ "$(random_below 2)" -eq 0 ]; then
-        start_restart_np "$r_dir" rs1
+        start_restart "$r_dir" rs1
         kill_random "$r_dir" $((killed_epoch + 1)) 50
         from=$(restarted_from rs1)
         [ -n "$from" ] || fail "restart 1 does not say which checkpoint it restored"
@@ -332,7 +332,7 @@ trial_coord_restart() {
         [ "$ended_early" = no ] || detail="$detail, but it had ended by itself"
         r_outs="$r_outs $1/rs1.out"
     fi
-    restart_job_np "$r_dir" "restart"
+    restart_job "$r_dir" "restart"
     from=$(restarted_from)
     [ -n "$from" ] || fail "the restart does not say which checkpoint it restored"
     detail="$detail, restarted from $from"

@@ -95,15 +95,22 @@ note_early() {
     [ "$ended_early" = no ] || echo "note: $1: the job ended before the kill came"
 }
 
+# kill_and_restart WHAT DIR SPAN_CS — kills the job under DIR whole at a
+# random moment in SPAN_CS after its first commit, then restarts it and
+# waits: pos is what its keepers had emitted, from the epoch restored.
+kill_and_restart() {
+    kill_random "$2" 1 "$3"
+    note_early "$1"
+    pos=$(emitted "$2")
+    restart_job "$2" "$1"
+    check_from "$1" rs
+}
+
 native_reference ring "$ring" "$tmp/ring.ref" $ring_iterations
 
 what="ring, one restart"
 start_job_np $np "$tmp/ck1" "$ring" "$tmp/ring.run" $ring_iterations
-kill_random "$tmp/ck1" 1 $((ref_cs / 2))
-note_early "$what"
-pos=$(emitted "$tmp/ck1")
-restart_job_np "$tmp/ck1" "$what"
-check_from "$what" rs
+kill_and_restart "$what" "$tmp/ck1" $((ref_cs / 2))
 check_joined "$what" "$tmp/ring.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
 same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
 echo "ok: $what: native $(cs_to_s $ref_cs) s; killed after $killed_after s" \
@@ -117,14 +124,14 @@ kill_random "$tmp/ck2" 1 50
 note_early "$what (first kill)"
 pos1=$(emitted "$tmp/ck2")
 first="killed after $killed_after s (checkpoint $killed_epoch, $(wc -c <"$tmp/run.out") bytes out)"
-start_restart_np "$tmp/ck2" rs1
+start_restart "$tmp/ck2" rs1
 kill_random "$tmp/ck2" $((killed_epoch + 1)) 50
 note_early "$what (second kill)"
 pos2=$(emitted "$tmp/ck2")
 check_from "$what (first restart)" rs1
 first="$first, restarted from $from, killed after $killed_after s more (checkpoint $killed_epoch)"
 second_kill_epoch=$killed_epoch
-restart_job_np "$tmp/ck2" "$what" rs2
+restart_job "$tmp/ck2" "$what" rs2
 check_from "$what (second restart)" rs2
 [ "$from" -eq "$second_kill_epoch" ] ||
     fail "$what: the second restart restored checkpoint $from, not the newest, $second_kill_epoch"
@@ -142,7 +149,7 @@ newest=$(newest_epoch "$tmp/ck3")
 img="$(job_dir "$tmp/ck3")epochs/$newest/rank-2.img"
 [ -f "$img" ] || fail "$what: no image $img"
 flip_byte "$img" $(($(wc -c <"$img") / 2))
-restart_job_np "$tmp/ck3" "$what"
+restart_job "$tmp/ck3" "$what"
 grep -q "epoch $newest is not a usable recovery line.*falling back" "$tmp/rs.err" ||
     { cat "$tmp/rs.err" >&2; fail "$what: no fallback line for epoch $newest"; }
 check_from "$what" rs
@@ -155,11 +162,7 @@ echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $new
 what="gauss, one restart"
 native_reference gauss "$top_builddir/apps/gauss" --n 2400
 start_job_np $np "$tmp/ck4" "$top_builddir/apps/gauss" --n 2400
-kill_random "$tmp/ck4" 1 $((ref_cs / 3))
-note_early "$what"
-pos=$(emitted "$tmp/ck4")
-restart_job_np "$tmp/ck4" "$what"
-check_from "$what" rs
+kill_and_restart "$what" "$tmp/ck4" $((ref_cs / 3))
 check_joined "$what" "$tmp/gauss.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
 echo "ok: $what: native $(cs_to_s $ref_cs) s; killed after $killed_after s" \
     "(checkpoint $killed_epoch committed), restarted from checkpoint $from, same stdout"
