@@ -5,7 +5,13 @@
  * control messages the keepers exchange over their own communicator.
  *
  * Control messages are arrays of int64, tagged with their type:
- *   CUT       [type, incarnation, epoch]                 leader -> all
+ *   FREEZE    [type, incarnation, epoch]                 leader -> all
+ *   COUNTS    [type, inc, epoch, m, (name, count)[m]]    rank -> leader
+ *   FENCE     [type, inc, epoch, version, m, (name, target)[m]]
+ *                                                        leader -> all
+ *   STATUS    [type, inc, epoch, version, reached, blocked name, next]
+ *                                                        rank -> leader
+ *   CUT       [type, inc, epoch]                         leader -> all
  *   CUT_DONE  [type, inc, epoch, n, sent[n], m, (name, count)[m]]
  *                                                        rank -> leader
  *   ALL_CUT   [type, inc, epoch, n, expect[n], m, (name, min)[m]]
@@ -17,6 +23,9 @@
  *   RECOVER   [type, inc, epoch, failed rank]            leader -> all
  *   TERM      [type, inc, 0]     SIGTERM with --checkpoint-on-term: rank -> leader
  *   STOP      [type, inc, epoch] the last checkpoint is over: leader -> all
+ * FREEZE to CUT is the collective fence (coordinated/fence.h,
+ * coord_fence.c): CUT goes out once every rank has started exactly the
+ * targets' collectives.
  * FIN: every rank's application is in MPI_Finalize (a barrier of the
  * keepers said so) and no checkpoint is under way or will start; a keeper
  * finalizes MPI only after it. Sent after any CUT on the same channel, a
@@ -34,10 +43,14 @@
 #include <stdint.h>
 
 #include "coordinated/epoch.h"
+#include "coordinated/fence.h"
 #include "launcher/coord.h"
 
 enum ctl_type { CTL_CUT = 1, CTL_CUT_DONE, CTL_ALL_CUT, CTL_DONE, CTL_FIN, CTL_FAILED,
-                CTL_RECOVER, CTL_TERM, CTL_STOP };
+                CTL_RECOVER, CTL_TERM, CTL_STOP, CTL_FREEZE, CTL_COUNTS, CTL_FENCE, CTL_STATUS };
+
+/* Where a rank is in the collective fence of the checkpoint under way. */
+enum fence_stage { FENCE_STAGE_NONE, FENCE_STAGE_FROZEN, FENCE_STAGE_SET };
 
 /* A served submission whose completion the compute process has not seen. */
 struct coord_pending {
@@ -46,7 +59,7 @@ struct coord_pending {
     struct chan_sub sub;
 };
 
-/* A submission waiting for "all cut" (a collective after this rank's cut). */
+/* A submission held back (coord_fence.c). */
 struct coord_deferred {
     uint64_t seq;
     struct chan_sub sub;
@@ -79,6 +92,11 @@ struct coord {
     size_t *coll_index;          /* per ks.pending entry awaiting its result: index */
     uint64_t *coll_req;          /*   ... and its req */
     size_t n_coll_wait, cap_coll_wait;
+    /* The collective fence and the submissions held back (coord_fence.c). */
+    enum fence_stage fence_stage;
+    uint64_t fence_version;
+    struct fence_table fence;
+    struct fence_status fence_sent;
     struct coord_deferred *deferred;
     size_t n_deferred, cap_deferred;
 
@@ -118,6 +136,19 @@ int coord_term_seen(void);
 void coord_leader_term(struct coord *c);
 /* The rank's handlers (coord_rank.c). */
 void coord_rank_cut(struct coord *c, uint64_t epoch);
+/* A served submission the compute process has not seen complete yet. */
+void coord_pending_add(struct coord *c, const struct chan_sub *sub, uint64_t seq);
+/* coord_fence.c: FREEZE (counts to the leader), FENCE (the targets), the
+ * queue: holding a submission back (1: held), the held collectives on `comm` submitted up to `max_seq`, serving
+ * what may go and reporting (every poll), forgetting the fence after the
+ * checkpoint (end) or everything held (reset: a recovery). */
+void coord_fence_freeze(struct coord *c, uint64_t epoch);
+void coord_fence_targets(struct coord *c, const int64_t *msg, size_t n);
+int coord_hold_back(struct coord *c, const struct chan_sub *sub, uint64_t seq);
+uint64_t coord_held_collectives(const struct coord *c, int64_t comm, uint64_t max_seq);
+void coord_fence_poll(struct coord *c);
+void coord_fence_end(struct coord *c);
+void coord_fence_reset(struct coord *c);
 /* Forgets the checkpoint under way and the pending table (a recovery). */
 void coord_rank_reset(struct coord *c);
 /* coord_restore.c: loads this rank's keeper state of `epoch` into

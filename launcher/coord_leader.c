@@ -1,9 +1,10 @@
 /*
  * coord_leader.c — the coordinator, on rank 0's keeper (coord.h,
- * docs/COORDINATED.md "The commit"): decides when to checkpoint, tells
- * every rank to cut, turns the ranks' CUT_DONE reports into each rank's
- * expected counts and the collectives' minima (ALL_CUT), and commits the
- * epoch once every rank reported DONE.
+ * docs/COORDINATED.md "The commit"): decides when to checkpoint, sets the
+ * collective fence (coordinated/fence.h: FREEZE, COUNTS, FENCE, STATUS),
+ * then tells every rank to cut, turns the ranks' CUT_DONE reports into each
+ * rank's expected counts and the collectives' minima (ALL_CUT), and commits
+ * the epoch once every rank reported DONE.
  *
  * Triggers: the --interval timer, SIGUSR1 (mpirun forwards it to every
  * rank; only rank 0 acts on it), and a CHECKPOINT file in the job
@@ -30,6 +31,8 @@ struct name_min {
 struct coord_leader {
     uint64_t epoch;              /* under way; 0: none */
     uint64_t last_epoch;         /* highest number used */
+    struct fence_leader fence;
+    int cut_sent;                /* the fence is reached: CUT went out */
     int n_cut_done, n_done, all_ok;
     uint64_t *sent;              /* [from * size + to] */
     struct name_min *mins;
@@ -78,9 +81,10 @@ struct coord_leader *coord_leader_create(struct coord *c)
         return NULL;
     l->sent = calloc((size_t)c->size * (size_t)c->size, sizeof *l->sent);
     l->files = calloc(2 * (size_t)c->size, sizeof *l->files);
-    if (!l->sent || !l->files) {
+    if (!l->sent || !l->files || fence_leader_init(&l->fence, c->size) != 0) {
         free(l->sent);
         free(l->files);
+        fence_leader_free(&l->fence);
         free(l);
         return NULL;
     }
@@ -123,9 +127,79 @@ static void start(struct coord *c, struct coord_leader *l)
     l->n_mins = 0;
     l->started_ns = coord_now_ns();
     memset(l->sent, 0, (size_t)c->size * (size_t)c->size * sizeof *l->sent);
-    int64_t msg[3] = { CTL_CUT, (int64_t)c->incarnation, (int64_t)epoch };
+    fence_leader_start(&l->fence);
+    l->cut_sent = 0;
+    int64_t msg[3] = { CTL_FREEZE, (int64_t)c->incarnation, (int64_t)epoch };
     for (int r = 0; r < c->size; r++)
         coord_ctl_send(c, r, msg, 3);
+}
+
+static void send_targets(struct coord *c, struct coord_leader *l)
+{
+    const struct fence_table *t = &l->fence.targets;
+    size_t n = 5 + 2 * t->n;
+    int64_t *msg = malloc(n * sizeof *msg);
+    if (!msg)
+        fail(c, "out of memory");
+    msg[0] = CTL_FENCE;
+    msg[1] = (int64_t)c->incarnation;
+    msg[2] = (int64_t)l->epoch;
+    msg[3] = (int64_t)l->fence.version;
+    msg[4] = (int64_t)t->n;
+    for (size_t i = 0; i < t->n; i++) {
+        msg[5 + 2 * i] = (int64_t)t->t[i].name;
+        msg[6 + 2 * i] = (int64_t)t->t[i].count;
+    }
+    for (int r = 0; r < c->size; r++)
+        coord_ctl_send(c, r, msg, n);
+    free(msg);
+}
+
+/* Moves the fence along: new targets, or CUT once every rank reached. */
+static void fence_step(struct coord *c, struct coord_leader *l)
+{
+    if (l->epoch == 0 || l->cut_sent)
+        return;
+    switch (fence_leader_decide(&l->fence, coord_now_ns())) {
+    case FENCE_WAIT:
+        return;
+    case FENCE_SEND:
+        send_targets(c, l);
+        return;
+    case FENCE_GO: {
+        l->cut_sent = 1;
+        if (c->verbose)
+            keeper_say(c->k, "checkpoint %llu: collective fence reached in %.2f ms, version %llu",
+                       (unsigned long long)l->epoch,
+                       (double)(coord_now_ns() - l->started_ns) / 1e6,
+                       (unsigned long long)l->fence.version);
+        int64_t msg[3] = { CTL_CUT, (int64_t)c->incarnation, (int64_t)l->epoch };
+        for (int r = 0; r < c->size; r++)
+            coord_ctl_send(c, r, msg, 3);
+        return;
+    }
+    default:
+        fail(c, "out of memory");
+    }
+}
+
+static void on_counts(struct coord *c, struct coord_leader *l, const int64_t *msg, size_t n)
+{
+    if (n < 4 || n < 4 + 2 * (size_t)msg[3])
+        fail(c, "malformed COUNTS");
+    if (fence_leader_counts(&l->fence, (const uint64_t *)(msg + 4), (size_t)msg[3]) != 0)
+        fail(c, "out of memory");
+    fence_step(c, l);
+}
+
+static void on_status(struct coord *c, struct coord_leader *l, int from, const int64_t *msg,
+                      size_t n)
+{
+    if (n < 7)
+        fail(c, "malformed STATUS");
+    struct fence_status st = { (uint64_t)msg[3], (int)msg[4], (uint64_t)msg[5], (uint64_t)msg[6] };
+    fence_leader_status(&l->fence, from, &st);
+    fence_step(c, l);
 }
 
 static void send_fin(struct coord *c)
@@ -155,6 +229,7 @@ void coord_leader_reset(struct coord *c)
 void coord_leader_poll(struct coord *c)
 {
     struct coord_leader *l = c->leader;
+    fence_step(c, l); /* its timed raises */
     if (l->epoch != 0 || l->finalizing)
         return;
     int64_t now = coord_now_ns();
@@ -315,6 +390,12 @@ void coord_leader_message(struct coord *c, int source, const int64_t *msg, size_
     if ((uint64_t)msg[2] != l->epoch)
         fail(c, "a report about a checkpoint that is not under way");
     switch (msg[0]) {
+    case CTL_COUNTS:
+        on_counts(c, l, msg, n);
+        break;
+    case CTL_STATUS:
+        on_status(c, l, source, msg, n);
+        break;
     case CTL_CUT_DONE:
         on_cut_done(c, l, source, msg, n);
         break;

@@ -3,13 +3,14 @@
  * docs/COORDINATED.md): the pending table, the cut, Lai–Yang counting, the
  * keeper state of the epoch, and the control messages.
  *
- * A checkpoint at this rank: CUT (or a message stamped with the next epoch)
+ * A checkpoint at this rank: FREEZE, FENCE: the collective fence
+ * (coord_fence.c) → CUT (or a message stamped with the next epoch)
  * → CUTTING: completions held, the image requested → the compute process
  * forks (ckpt.started) → DRAINING: the state at the cut is copied (pending
  * operations, collectives' contributions, messages held or queued), held
  * completions released → once every pre-cut submission is served,
- * CUT_DONE → ALL_CUT: peers' sent counts and collective minima; deferred
- * collectives served → balanced, pre-cut collectives complete, image
+ * CUT_DONE → ALL_CUT: peers' sent counts and collective minima; held-back
+ * submissions served → balanced, pre-cut collectives complete, image
  * durable → keeper state written, DONE → RUNNING.
  */
 #include <errno.h>
@@ -94,7 +95,7 @@ static void pending_grow(struct coord *c)
     free(old);
 }
 
-static void pending_add(struct coord *c, const struct chan_sub *sub, uint64_t seq)
+void coord_pending_add(struct coord *c, const struct chan_sub *sub, uint64_t seq)
 {
     if (!sub->req)
         return;
@@ -145,13 +146,6 @@ static const struct coord_pending *pending_find(const struct coord *c, uint64_t 
 static int is_coll(uint32_t op)
 {
     return op == WOP_COLL;
-}
-
-/* Whether `op` must wait for every rank's cut once this rank has cut
- * (docs/COORDINATED.md, "Collectives are never cut", rule 1). */
-static int waits_for_all_cut(uint32_t op)
-{
-    return op == WOP_COLL || (op >= WOP_COMM_DUP && op <= WOP_COMM_CREATE_GROUP);
 }
 
 /* Records a pre-cut submission the compute process had not seen complete:
@@ -272,13 +266,19 @@ static void take_cut(struct coord *c)
 
     /* Pending at the cut, in submission order. */
     size_t n = 0;
-    struct coord_pending *list = malloc((c->n_pending + 1) * sizeof *list);
-    uint64_t *seqs = malloc((c->n_pending + 1) * sizeof *seqs);
+    size_t max = c->n_pending + c->n_deferred + 1;
+    struct coord_pending *list = malloc(max * sizeof *list);
+    uint64_t *seqs = malloc(max * sizeof *seqs);
     if (!list || !seqs)
         fail(c, "out of memory at the cut");
     for (size_t i = 0; i < c->cap_pending; i++)
         if (c->pending[i].req && c->pending[i].seq <= sub_cut)
             list[n++] = c->pending[i];
+    /* Held back, never started: pending too (coord_fence.c). */
+    for (size_t i = 0; i < c->n_deferred; i++)
+        if (c->deferred[i].seq <= sub_cut)
+            list[n++] = (struct coord_pending){ c->deferred[i].sub.req, c->deferred[i].seq,
+                                                c->deferred[i].sub };
     qsort(list, n, sizeof *list, by_seq);
     for (size_t i = 0; i < n; i++) {
         save_pending(c, &list[i].sub);
@@ -327,6 +327,8 @@ static void request_image(struct coord *c)
 /* Starts this rank's cut: completions are held from now on. */
 static void begin_cut(struct coord *c)
 {
+    if (c->fence_stage != FENCE_STAGE_SET)
+        fail(c, "told to cut before the collective fence was set");
     if (epoch_begin_cut(&c->ep) != 0)
         return;
     keeper_set_holding(c->k, 1);
@@ -334,9 +336,8 @@ static void begin_cut(struct coord *c)
 
 void coord_rank_cut(struct coord *c, uint64_t epoch)
 {
-    if (c->epoch != 0 && c->epoch != epoch)
-        fail(c, "a checkpoint started while another is under way");
-    c->epoch = epoch;
+    if (c->epoch != epoch)
+        fail(c, "told to cut for a checkpoint that is not under way");
     begin_cut(c);
     if (!c->requested && atomic_load(&c->ch->ctl->ckpt.ready))
         request_image(c);
@@ -363,8 +364,10 @@ static void send_cut_done(struct coord *c)
     for (size_t id = 0; id < ncomms; id++) {
         if (keeper_comm(c->k, (int64_t)id) == MPI_COMM_NULL)
             continue;
-        /* Until ALL_CUT says otherwise, the least count is our own. */
-        uint64_t count = serve_coll_count((int64_t)id);
+        /* Started, or held back but submitted before the cut. Until
+         * ALL_CUT says otherwise, the least count is our own. */
+        uint64_t count = serve_coll_count((int64_t)id) +
+                         coord_held_collectives(c, (int64_t)id, c->ep.sub_cut);
         if (keeper_state_add_coll_count(&c->ks, (int64_t)id, count, count) != 0)
             fail(c, "out of memory");
         if (comm_log_size((int64_t)id) <= 1)
@@ -404,16 +407,7 @@ static void on_all_cut(struct coord *c, const int64_t *msg, size_t n)
                 c->ks.colls[i].line_min = (uint64_t)msg[at + 2 * j + 1];
     }
     c->all_cut = 1;
-    /* Collectives that waited for every rank's cut go now, in order. */
-    size_t nd = c->n_deferred;
-    struct coord_deferred *d = c->deferred;
-    c->deferred = NULL;
-    c->n_deferred = c->cap_deferred = 0;
-    for (size_t i = 0; i < nd; i++) {
-        pending_add(c, &d[i].sub, d[i].seq);
-        keeper_serve_now(c->k, &d[i].sub);
-    }
-    free(d);
+    coord_fence_poll(c); /* what was held back goes now, in order */
 }
 
 static int image_entry(struct coord *c, struct layout_entry *e)
@@ -457,6 +451,7 @@ static void finish_epoch(struct coord *c)
     coord_ctl_send(c, 0, msg, 9);
     if (epoch_finish(&c->ep) != 0)
         fail(c, "epoch finished unbalanced");
+    coord_fence_end(c);
     keeper_state_free(&c->ks);
     keeper_state_init(&c->ks);
     c->epoch = 0;
@@ -490,6 +485,7 @@ static void advance(struct coord *c)
      * taking them out of MPI into the early queue. */
     if (c->ep.phase == EPOCH_DRAINING && !epoch_balanced(&c->ep))
         p2p_drain(c->k);
+    coord_fence_poll(c);
     if (c->ep.phase == EPOCH_DRAINING && c->all_cut && epoch_balanced(&c->ep) &&
         c->n_coll_wait == 0 && atomic_load_explicit(&ck->done, memory_order_acquire) == c->epoch)
         finish_epoch(c);
@@ -507,21 +503,9 @@ int coord_before_serve(struct coord *c, const struct chan_sub *sub, uint64_t seq
         take_cut(c);
     if (c->ep.phase == EPOCH_DRAINING && seq <= c->ep.sub_cut)
         save_pending(c, sub); /* pre-cut, popped only now: pending at the cut */
-    if (c->ep.phase == EPOCH_DRAINING && !c->all_cut && seq > c->ep.sub_cut &&
-        (waits_for_all_cut(sub->op) || (c->n_deferred > 0 && sub->op == WOP_COMM_FREE))) {
-        /* A free waits behind what may still use its communicator. */
-        if (c->n_deferred == c->cap_deferred) {
-            size_t cap = c->cap_deferred ? 2 * c->cap_deferred : 16;
-            struct coord_deferred *d = realloc(c->deferred, cap * sizeof *d);
-            if (!d)
-                fail(c, "out of memory deferring a collective");
-            c->deferred = d;
-            c->cap_deferred = cap;
-        }
-        c->deferred[c->n_deferred++] = (struct coord_deferred){ seq, *sub };
+    if (coord_hold_back(c, sub, seq))
         return 1;
-    }
-    pending_add(c, sub, seq);
+    coord_pending_add(c, sub, seq);
     return 0;
 }
 
@@ -584,7 +568,7 @@ void coord_rank_reset(struct coord *c)
     if (c->cap_pending)
         memset(c->pending, 0, c->cap_pending * sizeof *c->pending);
     c->n_pending = 0;
-    c->n_deferred = 0;
+    coord_fence_reset(c);
     c->fin_entered = c->fin_barrier_done = c->fin_go = 0;
     if (c->leader)
         coord_leader_reset(c);
@@ -638,6 +622,12 @@ static void receive_control(struct coord *c)
         PMPI_Recv(msg, count, MPI_INT64_T, st.MPI_SOURCE, st.MPI_TAG, c->ctl, MPI_STATUS_IGNORE);
         if (count >= 3 && (uint64_t)msg[1] == c->incarnation) {
             switch (msg[0]) {
+            case CTL_FREEZE:
+                coord_fence_freeze(c, (uint64_t)msg[2]);
+                break;
+            case CTL_FENCE:
+                coord_fence_targets(c, msg, (size_t)count);
+                break;
             case CTL_CUT:
                 coord_rank_cut(c, (uint64_t)msg[2]);
                 break;
