@@ -18,9 +18,9 @@
 #   - coord_ring, the newest committed epoch's rank-2 image corrupted (one
 #     byte inverted): the restart says it falls back and restores the
 #     epoch before, with the same result;
-#   - gauss (its stdout comes at the end only), killed and restarted once.
-#     (gauss --collectives is in tests/long.sh: a restart of it can fail,
-#     docs/COORDINATED.md "Limits".)
+#   - gauss --collectives (broadcasts, which do not synchronize: the
+#     collective fence; its stdout comes at the end only), killed and
+#     restarted once.
 # D is the native run's duration. Time-bounded: every run goes through
 # run_bounded / run_mpi, every wait polls with a bound. About 40-60 s on a
 # loaded 2-core machine.
@@ -159,10 +159,10 @@ same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: outp
 echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $newest corrupted," \
     "restarted from checkpoint $from, exactly-once stdout, same files"
 
-what="gauss, one restart"
-native_reference gauss "$top_builddir/apps/gauss" --n 2400
-start_job_np $np "$tmp/ck4" "$top_builddir/apps/gauss" --n 2400
+what="gauss --collectives, one restart"
+native_reference gauss_coll "$top_builddir/apps/gauss" --n 2400 --collectives
+start_job_np $np "$tmp/ck4" "$top_builddir/apps/gauss" --n 2400 --collectives
 kill_and_restart "$what" "$tmp/ck4" $((ref_cs / 3))
-check_joined "$what" "$tmp/gauss.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
+check_joined "$what" "$tmp/gauss_coll.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
 echo "ok: $what: native $(cs_to_s $ref_cs) s; killed after $killed_after s" \
     "(checkpoint $killed_epoch committed), restarted from checkpoint $from, same stdout"
