@@ -7,7 +7,11 @@
  * worker asks for a first edge out of city 0 and gets one in the reply,
  * together with the best tour known so far; each tour a worker finds better
  * than the best it knows goes to main, whose reply is main's best, which
- * may be better still. Workers never talk to each other, and main blocks in
+ * may be better still. A worker that finds nothing better also sends its
+ * best every TSP_SHARE_NODES subtrees, to get main's: otherwise it would
+ * search a whole subtree with the bound it had at its last exchange, and
+ * the run time would hang on message timing (2 s or minutes for the same
+ * map). Workers never talk to each other, and main blocks in
  * MPI_Recv(MPI_ANY_SOURCE) instead of polling. With np>1 main only
  * coordinates; at np=1 it searches every first edge itself.
  *
@@ -135,7 +139,8 @@ static void serve_workers(const struct tsp_map *map, struct tsp_tour *best,
     }
 }
 
-/* tsp_improved_fn of a worker: tells main, and adopts main's answer. */
+/* tsp_improved_fn of a worker: tells main its best (improved, or the one it
+ * had: a periodic call), and adopts main's answer. */
 static void exchange_best_with_main(void *context, struct tsp_tour *best)
 {
     (void)context;

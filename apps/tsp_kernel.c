@@ -147,6 +147,7 @@ struct search {
     struct tsp_tour *best;
     tsp_improved_fn improved;
     void *context;
+    uint32_t nodes; /* subtrees entered, modulo 2^32: paces `improved` */
     int path[TSP_MAX_CITIES + 1];
 };
 
@@ -208,6 +209,11 @@ static void explore(struct search *s, int depth, uint32_t unvisited, int cost)
 {
     const struct tsp_map *map = s->map;
     int last = s->path[depth];
+    /* A search that finds nothing better never hears of the better tours
+     * found elsewhere unless it asks: without this, its bound stays the one
+     * it started with, and how long it runs depends on message timing. */
+    if (s->improved && ++s->nodes % TSP_SHARE_NODES == 0)
+        s->improved(s->context, s->best);
     if (unvisited == 0) {
         offer_tour(s, cost + map->dist[last][0]);
         return;
