@@ -9,7 +9,11 @@
  * consistent store of `seq` (ringer) with one of `sleeping` (waiter): of the
  * two, at least one sees the other's store, so a waiter that found no work
  * either sees the new `seq` or is woken by the ringer. The waiter sets
- * `sleeping` before every wait; a ringer clears it when it wakes.
+ * `sleeping` before every wait and only the waiter clears it, after the
+ * wait: a ringer that took the flag could be a late one whose `seq` the
+ * waiter had already seen, and its wake-up, arriving before the waiter
+ * slept, would leave the next ringer thinking nobody sleeps (a lost
+ * wake-up that hung test_channel once in a few hundred runs).
  */
 #include "common/channel.h"
 
@@ -207,9 +211,9 @@ void chan_doorbell_wait_for(struct chan_doorbell *bell, uint32_t seen, long ns)
 void chan_doorbell_ring(struct chan_doorbell *bell)
 {
     atomic_fetch_add(&bell->seq, 1);
-    /* Taking the flag makes a burst of rings cost one wake-up: a later
-     * ringer finds it clear, and the waiter, if it had not slept yet,
-     * sees the new seq and does not sleep. */
-    if (atomic_exchange(&bell->sleeping, 0))
+    /* Rings that come while the waiter is waking up each pay a system
+     * call; that window is short, and never missing a sleeper is what
+     * matters. */
+    if (atomic_load(&bell->sleeping))
         futex(&bell->seq, FUTEX_WAKE, 1, NULL);
 }

@@ -19,8 +19,8 @@
  *   names it, so the two sides never race on heap bytes.
  * - Doorbells: each side sleeps on its own doorbell (a futex word) when it has
  *   nothing to do; the other side rings it after publishing work. A waiter
- *   announces itself before sleeping, so a ring never wakes nobody in vain
- *   and a publication is never missed (see chan_doorbell_wait).
+ *   announces itself before sleeping, so a ring enters the kernel only for a
+ *   sleeper and a publication is never missed (see chan_doorbell_wait).
  *
  * Invariants: ring positions only grow (uint32 wrap is harmless because
  * capacities are powers of two); a producer never overwrites a record its
