@@ -4,7 +4,13 @@
  * the names).
  *
  * State, one instance per process:
- *   entries  — the log, in the order served; each entry owns its member
+ *   entries  — the log, in the order served, each with the order in which
+ *              it ran (`ran`: its MPI creation returned, or the free was
+ *              made), which is the order saved and replayed: a creation
+ *              begins with a barrier when served and runs later, so two
+ *              ranks can serve a dup and a create_group in either order,
+ *              but run them in one order (else the run would deadlock);
+ *              replaying in served order could deadlock. Each entry owns its member
  *              list (the group for CREATE/CREATE_GROUP, else the new
  *              communicator's members);
  *   live     — indexed by id: name (0: not alive), size, members as world
@@ -42,6 +48,7 @@ struct log_entry {
     uint32_t nmembers;
     int joined;              /* this rank got the new communicator */
     enum entry_state state;
+    uint64_t ran;            /* position in the order entries ran (DONE) */
 };
 
 struct live_comm {
@@ -57,6 +64,8 @@ struct group_count {
 
 static struct log_entry *entries;
 static size_t nentries, cap_entries;
+static uint64_t nran;
+static MPI_Comm group_parent = MPI_COMM_NULL;
 static struct live_comm *live;       /* ids >= WIRE_COMM_FIRST_FREE */
 static size_t nlive;
 static struct live_comm world_comm, self_comm;
@@ -92,6 +101,7 @@ void comm_log_reset(int world_rank, int world_size)
     for (size_t i = 0; i < nentries; i++)
         free(entries[i].members);
     nentries = 0;
+    nran = 0;
     for (size_t i = 0; i < nlive; i++)
         live[i] = (struct live_comm){ 0 };
     ngroups = 0;
@@ -214,6 +224,11 @@ long comm_log_begin(const struct comm_creation *c, uint64_t seq)
     return (long)nentries++;
 }
 
+void comm_log_set_group_parent(MPI_Comm comm)
+{
+    group_parent = comm;
+}
+
 void comm_log_drop(long entry)
 {
     entries[entry].state = ENTRY_DROPPED;
@@ -264,6 +279,11 @@ static int run_creation(const struct log_entry *e, const struct live_comm *p, MP
     case WOP_COMM_SPLIT_TYPE:
         return PMPI_Comm_split_type(parent, type, (int)e->key, MPI_INFO_NULL, comm);
     default: {
+        /* See comm_log_set_group_parent. */
+        if (e->op == WOP_COMM_CREATE_GROUP) {
+            p = &world_comm;
+            parent = group_parent;
+        }
         MPI_Group group;
         int rc = group_in_parent(e, p, parent, &group);
         if (rc != MPI_SUCCESS)
@@ -366,6 +386,7 @@ int comm_log_create(struct keeper *k, long entry, int *joined)
     }
     /* The creation happened at every member: it counts from here on. */
     e->state = ENTRY_DONE;
+    e->ran = ++nran;
     if (comm != MPI_COMM_NULL && !is_group_op(e->op))
         rc = record_members(e, comm);
     uint64_t name = take_name(e, p);
@@ -393,7 +414,8 @@ int comm_log_free(struct keeper *k, int64_t id, uint64_t seq)
     if (reserve_entry() < 0)
         return MPI_ERR_NO_MEM;
     entries[nentries++] = (struct log_entry){ .seq = seq, .id = id, .parent = -1,
-                                              .op = WOP_COMM_FREE, .state = ENTRY_DONE };
+                                              .op = WOP_COMM_FREE, .state = ENTRY_DONE,
+                                              .ran = ++nran };
     keeper_comm_remove(k, id);
     *c = (struct live_comm){ 0 };
     return MPI_SUCCESS;
@@ -433,22 +455,37 @@ static int save_entry(struct keeper_state *ks, const struct log_entry *e)
     return keeper_state_add_comm(ks, e->id, e->parent, e->op, args, nargs, e->members, nmembers);
 }
 
+static int by_ran(const void *a, const void *b)
+{
+    uint64_t x = (*(const struct log_entry *const *)a)->ran;
+    uint64_t y = (*(const struct log_entry *const *)b)->ran;
+    return (x > y) - (x < y);
+}
+
 int comm_log_save(struct keeper_state *ks, uint64_t max_seq, const uint64_t *excluded_seqs,
                   size_t n_excluded)
 {
-    for (size_t i = 0; i < nentries; i++) {
+    const struct log_entry **saved = malloc((nentries + 1) * sizeof *saved);
+    if (!saved)
+        return -1;
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < nentries && rc == 0; i++) {
         const struct log_entry *e = &entries[i];
         if (e->state == ENTRY_DROPPED || e->seq > max_seq ||
             is_excluded(e->seq, excluded_seqs, n_excluded))
             continue;
         if (e->state == ENTRY_BEGUN) {
             errno = EINVAL;
-            return -1;
+            rc = -1;
         }
-        if (save_entry(ks, e) < 0)
-            return -1;
+        saved[n++] = e;
     }
-    return 0;
+    qsort(saved, n, sizeof *saved, by_ran);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = save_entry(ks, saved[i]) < 0 ? -1 : 0;
+    free(saved);
+    return rc;
 }
 
 /* --- replaying ------------------------------------------------------------------- */

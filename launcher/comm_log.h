@@ -31,8 +31,8 @@
  * occurrence of its (parent, tag, group).
  *
  * The saved encoding (struct keeper_comm of coordinated/keeper_state.h),
- * one record per entry, in log order; `in` is 1 if this rank got the new
- * communicator, else 0:
+ * one record per entry, in the order the entries ran; `in` is 1 if this
+ * rank got the new communicator, else 0:
  *   op              nargs  args                   members (world ranks)
  *   DUP             1      in                     the new comm's, if in
  *   SPLIT           3      in, color, key         the new comm's, if in
@@ -100,6 +100,12 @@ int comm_log_size(int64_t id);
  * ENOMEM, or EINVAL (the parent is not alive, the op is no creation, or
  * the id is WORLD's or SELF's). */
 long comm_log_begin(const struct comm_creation *c, uint64_t seq);
+/* create_group runs on `comm`, a duplicate of WORLD that only the keeper
+ * uses, not on the keeper's copy of the application's parent: Open MPI's
+ * create_group sends messages with the caller's tag on its parent, which
+ * a receive or probe the keeper serves there (MPI_ANY_TAG) could take.
+ * The group, as world ranks, gives the same communicator either way. */
+void comm_log_set_group_parent(MPI_Comm comm);
 /* Marks a begun entry as never run (e.g. the barrier before it failed):
  * it neither counts nor is saved. */
 void comm_log_drop(long entry);
@@ -122,7 +128,8 @@ int comm_log_free(struct keeper *k, int64_t id, uint64_t seq);
 /* Appends to `ks` (keeper_state_add_comm) the completed entries whose
  * submission number is <= max_seq and not among the n_excluded numbers at
  * `excluded_seqs` (the submissions pending at the cut, which the keeper
- * serves again after a restore), in log order, encoded as above. Returns
+ * serves again after a restore), in the order they ran (comm_log.c says
+ * why), encoded as above. Returns
  * 0, or -1 with errno ENOMEM, or EINVAL when an entry that should be saved
  * is still being created (its submission was pending at the cut, so it
  * belongs in excluded_seqs).

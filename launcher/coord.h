@@ -70,9 +70,14 @@ void coord_pushed(struct coord *c, uint64_t req);
 int coord_poll(struct keeper *k, void *ctx);
 /* This rank's compute process died: the leader decides the recovery. */
 void coord_compute_failed(struct coord *c);
-/* Called while the application waits in MPI_Finalize: whether the keeper
- * may finalize MPI now (every rank is finalizing, no checkpoint is under
+/* Called while the application waits in MPI_Finalize: whether its
+ * MPI_Finalize may return (every rank is finalizing, no checkpoint is under
  * way, none will start). */
 int coord_may_finalize(struct coord *c);
+/* Called once this rank's compute process exited normally after
+ * MPI_Finalize, until it returns 1: every rank's has (a barrier of the
+ * keepers), so the keeper may finalize MPI. Until then a failure of any
+ * rank is still recovered. */
+int coord_all_exited(struct coord *c);
 
 #endif

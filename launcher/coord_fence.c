@@ -97,7 +97,7 @@ static void release(struct coord *c)
     while (gone < c->n_deferred && may_go(c, &c->deferred[gone].sub)) {
         struct coord_deferred d = c->deferred[gone++];
         coord_pending_add(c, &d.sub, d.seq);
-        keeper_serve_now(c->k, &d.sub);
+        keeper_serve_now(c->k, &d.sub, d.seq);
     }
     if (gone) {
         c->n_deferred -= gone;

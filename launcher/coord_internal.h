@@ -100,9 +100,12 @@ struct coord {
     struct coord_deferred *deferred;
     size_t n_deferred, cap_deferred;
 
-    /* Finalizing: the keepers' barrier, then FIN from the leader. */
+    /* Finalizing: the keepers' barrier, then FIN from the leader; then,
+     * once the compute process exited, the keepers' exit barrier. */
     int fin_entered, fin_barrier_done, fin_go;
     MPI_Request fin_barrier;
+    int exit_entered;
+    MPI_Request exit_barrier;
 
     MPI_Comm fin_comm;           /* this incarnation's, for the barrier */
 
@@ -136,6 +139,9 @@ int coord_term_seen(void);
 void coord_leader_term(struct coord *c);
 /* The rank's handlers (coord_rank.c). */
 void coord_rank_cut(struct coord *c, uint64_t epoch);
+/* The heap block submission `sub` reads, if any (1): saved with it when
+ * it is pending at a cut, put back before it is served again. */
+int coord_input_block(const struct chan_sub *sub, int64_t *off, size_t *len);
 /* A served submission the compute process has not seen complete yet. */
 void coord_pending_add(struct coord *c, const struct chan_sub *sub, uint64_t seq);
 /* coord_fence.c: FREEZE (counts to the leader), FENCE (the targets), the

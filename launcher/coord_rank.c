@@ -148,16 +148,33 @@ static int is_coll(uint32_t op)
     return op == WOP_COLL;
 }
 
-/* Records a pre-cut submission the compute process had not seen complete:
- * a collective's whole block goes with it (its contribution). */
+int coord_input_block(const struct chan_sub *sub, int64_t *off, size_t *len)
+{
+    switch (sub->op) {
+    case WOP_COLL:
+        *off = sub->arg[WIRE_COLL_BLOCK];
+        *len = (size_t)sub->arg[WIRE_COLL_BLOCK_BYTES];
+        return 1;
+    case WOP_COMM_CREATE:
+    case WOP_COMM_CREATE_GROUP:
+        *off = sub->arg[4];
+        *len = (size_t)sub->arg[5];
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Records a pre-cut submission the compute process had not seen complete,
+ * with the heap block it reads (a collective's contribution, a creation's
+ * group): the restored process's heap is a new one. */
 static void save_pending(struct coord *c, const struct chan_sub *sub)
 {
     const void *saved = NULL;
     size_t saved_len = 0;
-    if (is_coll(sub->op)) {
-        saved = chan_heap_ptr(c->ch, (uint64_t)sub->arg[WIRE_COLL_BLOCK]);
-        saved_len = (size_t)sub->arg[WIRE_COLL_BLOCK_BYTES];
-    }
+    int64_t off;
+    if (coord_input_block(sub, &off, &saved_len) && saved_len)
+        saved = chan_heap_ptr(c->ch, (uint64_t)off);
     size_t index = c->ks.n_pending;
     if (keeper_state_add_pending(&c->ks, sub, saved ? saved : NULL, saved_len) != 0)
         fail(c, "out of memory saving a pending operation");
@@ -385,7 +402,7 @@ static void send_cut_done(struct coord *c)
 static void check_pre_cut_served(struct coord *c)
 {
     if (c->ep.phase == EPOCH_DRAINING && !c->cut_done_sent &&
-        epoch_pre_cut_served(&c->ep, keeper_serving_seq(c->k)))
+        epoch_pre_cut_served(&c->ep, keeper_popped(c->k)))
         send_cut_done(c);
 }
 
@@ -569,7 +586,7 @@ void coord_rank_reset(struct coord *c)
         memset(c->pending, 0, c->cap_pending * sizeof *c->pending);
     c->n_pending = 0;
     coord_fence_reset(c);
-    c->fin_entered = c->fin_barrier_done = c->fin_go = 0;
+    c->fin_entered = c->fin_barrier_done = c->fin_go = c->exit_entered = 0;
     if (c->leader)
         coord_leader_reset(c);
 }
@@ -590,6 +607,17 @@ int coord_may_finalize(struct coord *c)
             coord_leader_finalizing(c);
     }
     return c->fin_go && c->epoch == 0 && c->ep.phase == EPOCH_RUNNING;
+}
+
+int coord_all_exited(struct coord *c)
+{
+    if (!c->exit_entered) {
+        c->exit_entered = 1;
+        PMPI_Ibarrier(c->fin_comm, &c->exit_barrier);
+    }
+    int flag = 0;
+    PMPI_Test(&c->exit_barrier, &flag, MPI_STATUS_IGNORE);
+    return flag;
 }
 
 /* The job stops after SIGTERM, its last checkpoint taken (or failed). */

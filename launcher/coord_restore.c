@@ -151,30 +151,34 @@ static void put_block(struct coord *c, int64_t off, const void *bytes, size_t le
         memcpy(chan_heap_ptr(c->ch, (uint64_t)off), bytes, len);
 }
 
-/* Serves again what was pending at the cut. */
+/* Serves again what was pending at the cut. They get numbers up to the
+ * cut's, in their order (the cut saved them sorted), as the submissions
+ * made before the cut they are: a creation's log entry and the pending
+ * table must agree at the next cut. */
 static void serve_pending(struct coord *c, const struct keeper_state *ks)
 {
     for (size_t i = 0; i < ks->n_pending; i++) {
         const struct keeper_pending *p = &ks->pending[i];
         const struct chan_sub *sub = &p->sub;
+        uint64_t seq = ks->sub_cut - (ks->n_pending - 1 - i);
         if (sub->op == WOP_SEND) {
             keeper_complete_rc(c->k, sub, MPI_SUCCESS);
             continue;
         }
         if (sub->op == WOP_COLL) {
-            uint64_t seq = serve_coll_count(sub->arg[0]) + 1;
+            uint64_t number = serve_coll_count(sub->arg[0]) + 1;
             uint64_t line = 0;
             for (size_t j = 0; j < ks->n_colls; j++)
                 if (ks->colls[j].comm == sub->arg[0])
                     line = ks->colls[j].line_min;
-            if (seq <= line) {
+            if (number <= line) {
                 if (!p->has_result) {
                     keeper_say(c->k, "restore: collective %llu has no saved result",
-                               (unsigned long long)seq);
+                               (unsigned long long)number);
                     keeper_abort(c->k, MPI_COMM_WORLD, 1);
                 }
                 put_block(c, sub->arg[WIRE_COLL_BLOCK], p->data, p->data_len);
-                serve_coll_set_count(sub->arg[0], seq);
+                serve_coll_set_count(sub->arg[0], number);
                 struct chan_cmp cmp = keeper_completion(sub);
                 cmp.rc = (int32_t)p->result.rc;
                 cmp.source = (int32_t)p->result.source;
@@ -185,10 +189,13 @@ static void serve_pending(struct coord *c, const struct keeper_state *ks)
                 keeper_complete(c->k, &cmp);
                 continue;
             }
-            put_block(c, sub->arg[WIRE_COLL_BLOCK], p->saved, p->saved_len);
         }
-        coord_before_serve(c, sub, 0);
-        keeper_serve_now(c->k, sub);
+        int64_t off;
+        size_t len;
+        if (coord_input_block(sub, &off, &len) && p->saved_len == len)
+            put_block(c, off, p->saved, p->saved_len);
+        coord_before_serve(c, sub, seq);
+        keeper_serve_now(c->k, sub, seq);
     }
 }
 

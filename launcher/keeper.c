@@ -72,10 +72,13 @@ struct keeper {
     size_t ncomms;
 
     uint64_t served;                   /* submissions popped so far */
+    uint64_t serving;                  /* the number of the one being served */
     enum waiting_policy policy;
     int rank, size;
     int finalized;
     int failure_reported;              /* coordinated: waiting for RECOVER */
+    int app_finalized;                 /* coordinated: its MPI_Finalize returned */
+    int compute_exited;                /*   ... and it exited normally since */
 };
 
 static void out_of_memory(struct keeper *k, const char *what)
@@ -363,12 +366,33 @@ void keeper_comm_remove(struct keeper *k, int64_t id)
 /* --- accessors -------------------------------------------------------------- */
 
 struct channel *keeper_channel(struct keeper *k) { return k->ch; }
-uint64_t keeper_serving_seq(const struct keeper *k) { return k->served; }
-void keeper_set_served(struct keeper *k, uint64_t served) { k->served = served; }
+uint64_t keeper_serving_seq(const struct keeper *k) { return k->serving; }
+uint64_t keeper_popped(const struct keeper *k) { return k->served; }
+void keeper_set_served(struct keeper *k, uint64_t served) { k->served = k->serving = served; }
 size_t keeper_comm_capacity(const struct keeper *k) { return k->ncomms; }
 int keeper_world_rank(const struct keeper *k) { return k->rank; }
 const struct protocol_engine *keeper_protocol(const struct keeper *k) { return k->protocol; }
-void keeper_set_finalized(struct keeper *k) { k->finalized = 1; }
+/* Once every rank's compute process exited: MPI goes, the loop stops. */
+static int finalize_after_exits(struct keeper *k, void *ctx)
+{
+    (void)ctx;
+    if (!coord_all_exited(k->coord))
+        return 0;
+    PMPI_Finalize();
+    k->finalized = 1;
+    return 1;
+}
+
+int keeper_finalize(struct keeper *k)
+{
+    if (k->coord) {
+        k->app_finalized = 1;
+        return MPI_SUCCESS;
+    }
+    int rc = PMPI_Finalize();
+    k->finalized = 1;
+    return rc;
+}
 
 _Noreturn void keeper_abort(struct keeper *k, MPI_Comm comm, int code)
 {
@@ -382,21 +406,24 @@ _Noreturn void keeper_abort(struct keeper *k, MPI_Comm comm, int code)
 
 /* --- the loop ------------------------------------------------------------------ */
 
-void keeper_serve_now(struct keeper *k, const struct chan_sub *sub)
+void keeper_serve_now(struct keeper *k, const struct chan_sub *sub, uint64_t seq)
 {
     if (sub->op >= WOP_END || !k->serve[sub->op]) {
         keeper_say(k, "protocol error: unknown operation %u from the compute process", sub->op);
         keeper_abort(k, MPI_COMM_WORLD, 1);
     }
+    k->serving = seq;
     k->serve[sub->op](k, sub);
+    k->serving = k->served;
 }
 
 /* One submission just popped: the protocol may defer it. */
 static void serve(struct keeper *k, const struct chan_sub *sub)
 {
+    k->serving = k->served;
     if (k->coord && coord_before_serve(k->coord, sub, k->served))
         return;
-    keeper_serve_now(k, sub);
+    keeper_serve_now(k, sub, k->served);
     if (k->coord)
         coord_after_serve(k->coord);
 }
@@ -430,9 +457,16 @@ static int exit_code_of(int wstatus)
     return 128 + WTERMSIG(wstatus);
 }
 
-/* The compute process ended before MPI_Finalize: the protocol decides. */
-static void compute_failed(struct keeper *k, int wstatus)
+/* The compute process ended before MPI_Finalize, or was killed after it:
+ * the protocol decides. A normal exit after MPI_Finalize waits for every
+ * rank's (coordinated). */
+static void compute_ended(struct keeper *k, int wstatus)
 {
+    if (k->app_finalized && WIFEXITED(wstatus)) {
+        k->compute_exited = 1;
+        keeper_poll_until(k, finalize_after_exits, NULL);
+        return;
+    }
     char what[64];
     supervisor_flush(k->sup);
     keeper_say(k, "application %s", supervisor_describe(wstatus, what, sizeof what));
@@ -523,8 +557,9 @@ static void run_loop(struct keeper *k)
             chan_doorbell_ring(&k->ch->ctl->compute_bell);
         }
         int wstatus;
-        if (!k->finalized && !k->failure_reported && supervisor_exited(k->sup, &wstatus))
-            compute_failed(k, wstatus);
+        if (!k->finalized && !k->failure_reported && !k->compute_exited &&
+            supervisor_exited(k->sup, &wstatus))
+            compute_ended(k, wstatus);
         if (progressed || k->finalized) {
             backoff_ns = 0;
             last_work = now_ns();
@@ -569,15 +604,25 @@ static void kill_strays(struct keeper *k)
     fclose(f);
 }
 
+/* Kills the compute process unless it was reaped already (its pid could
+ * be another process's by now). */
+static void kill_compute(struct keeper *k)
+{
+    int wstatus;
+    if (!supervisor_exited(k->sup, &wstatus))
+        kill(supervisor_pid(k->sup), SIGKILL);
+}
+
 int keeper_recover(struct keeper *k, const char *image, const char *cwd, const uint64_t cut[2])
 {
-    kill(supervisor_pid(k->sup), SIGKILL);
+    kill_compute(k);
     kill_strays(k);
     /* Everything of the failed incarnation is forgotten, not cancelled:
      * MPI requests may still complete into the old channel, which stays
      * mapped for good; their communicators are abandoned. */
     k->ntracked = k->npollers = k->backlog_len = k->nheld = 0;
     k->holding = k->compute_has_news = k->failure_reported = 0;
+    k->app_finalized = k->compute_exited = 0;
     k->served = 0;
     for (size_t id = 0; id < k->ncomms; id++)
         k->comms[id] = MPI_COMM_NULL;
@@ -589,6 +634,7 @@ int keeper_recover(struct keeper *k, const char *image, const char *cwd, const u
     p2p_reset();
     serve_coll_reset();
     comm_log_reset(k->rank, k->size);
+    serve_comm_reset();
 
     struct channel *ch = calloc(1, sizeof *ch);
     struct compute_started cs;
@@ -609,7 +655,7 @@ int keeper_recover(struct keeper *k, const char *image, const char *cwd, const u
 
 _Noreturn void keeper_stop(struct keeper *k, int status)
 {
-    kill(supervisor_pid(k->sup), SIGKILL);
+    kill_compute(k);
     supervisor_flush(k->sup);
     fflush(stdout);
     fflush(stderr);

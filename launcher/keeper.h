@@ -69,6 +69,10 @@ void keeper_register_env(struct keeper *k);
 void keeper_register_p2p(struct keeper *k);
 void keeper_register_coll(struct keeper *k);
 void keeper_register_comm(struct keeper *k);
+/* The keepers' own communicators for create_group (its barriers, its
+ * parent), fresh (an in-place recovery: nothing of the failed incarnation
+ * counts). */
+void serve_comm_reset(void);
 
 struct supervisor;
 
@@ -115,10 +119,14 @@ const struct protocol_engine *keeper_protocol(const struct keeper *k);
 /* The number of the submission being served (1, 2, ... in the order the
  * compute process made them, counted across the incarnation's channel). */
 uint64_t keeper_serving_seq(const struct keeper *k);
+/* How many submissions were taken from the channel so far (the number of
+ * the last one). */
+uint64_t keeper_popped(const struct keeper *k);
 /* Coordinated restore: the next submission is numbered `served` + 1. */
 void keeper_set_served(struct keeper *k, uint64_t served);
-/* Serves `sub` now (the protocol already decided it may go). */
-void keeper_serve_now(struct keeper *k, const struct chan_sub *sub);
+/* Serves submission number `seq` now (the protocol already decided it may
+ * go: one held back, or pending at a restored cut). */
+void keeper_serve_now(struct keeper *k, const struct chan_sub *sub, uint64_t seq);
 /* While on, completions are held back from the compute process (a cut is
  * being taken); turning it off pushes the held ones, in order. */
 void keeper_set_holding(struct keeper *k, int on);
@@ -149,8 +157,11 @@ pid_t keeper_compute_pid(const struct keeper *k);
 struct channel *keeper_channel(struct keeper *k);
 /* This rank in MPI_COMM_WORLD. */
 int keeper_world_rank(const struct keeper *k);
-/* Asks the loop to stop after the current turn (MPI_Finalize). */
-void keeper_set_finalized(struct keeper *k);
+/* The application's MPI_Finalize may return: MPI is finalized now and the
+ * loop stops, or, under the coordinated protocol, once every rank's compute
+ * process has exited normally (a failure until then is recovered like any
+ * other). Returns the MPI error code for the application. */
+int keeper_finalize(struct keeper *k);
 /* Ends the job with `code` after forwarding the compute's pending output. */
 _Noreturn void keeper_abort(struct keeper *k, MPI_Comm comm, int code);
 /* Prints "mpickpt: rank R: <message>" on stderr (unless --quiet for

@@ -19,11 +19,11 @@
  * anything else, so every member starts the same sequence (earlier
  * collectives, barrier, creation) on the parent.
  *
- * Limitation: create_group is collective over the new group only, not the
- * parent, so there is no communicator to barrier on; it stays a blocking
- * PMPI_Comm_create_group, during which this keeper serves nothing and
- * cannot take part in a checkpoint until every member of the group has
- * joined. Freeing is local and immediate.
+ * create_group is collective over the new group only, not the parent, so
+ * there is no communicator to barrier on: its members meet in a barrier of
+ * notes instead (group_barrier.h), then call the blocking
+ * PMPI_Comm_create_group (on a parent of the keeper's own:
+ * comm_log_set_group_parent). Freeing is local and immediate.
  *
  * Invariants: the keeper's communicators carry MPI_ERRORS_RETURN
  * (keeper_comm_add), so a failure comes back as an error class; a rank
@@ -36,7 +36,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "coordinated/comm_name.h"
 #include "launcher/comm_log.h"
+#include "launcher/group_barrier.h"
 #include "launcher/keeper.h"
 
 _Static_assert(sizeof(int) == sizeof(int32_t), "members travel as int32");
@@ -131,6 +133,16 @@ static void barrier_done(struct keeper *k, void *ctx, const MPI_Status *status)
     free(w);
 }
 
+/* Every member of a create_group's group arrived: run it. */
+static void group_met(struct keeper *k, void *ctx)
+{
+    struct creation_wait *w = ctx;
+    int joined = 0;
+    int rc = comm_log_create(k, w->entry, &joined);
+    answer_created(k, &w->sub, rc, joined);
+    free(w);
+}
+
 /* Starts the barrier on `parent` before logged entry `entry` runs. */
 static void await_members(struct keeper *k, const struct chan_sub *sub, MPI_Comm parent,
                           long entry)
@@ -165,14 +177,33 @@ static void serve_create(struct keeper *k, const struct chan_sub *sub)
         if (entry < 0)
             rc = errno == ENOMEM ? MPI_ERR_NO_MEM : MPI_ERR_INTERN; /* EINVAL: a predefined id */
     }
-    free(group);
-    if (rc != MPI_SUCCESS)
+    if (rc != MPI_SUCCESS) {
+        free(group);
         return keeper_complete_rc(k, sub, rc);
-    if (sub->op != WOP_COMM_CREATE_GROUP)
+    }
+    if (sub->op != WOP_COMM_CREATE_GROUP) {
+        free(group);
         return await_members(k, sub, parent, entry);
-    int joined = 0;
-    rc = comm_log_create(k, entry, &joined);  /* blocking: see the limitation above */
-    answer_created(k, sub, rc, joined);
+    }
+    struct creation_wait *w = malloc(sizeof *w);
+    if (!w) {
+        free(group);
+        comm_log_drop(entry);
+        return keeper_complete_rc(k, sub, MPI_ERR_NO_MEM);
+    }
+    *w = (struct creation_wait){ .sub = *sub, .entry = entry };
+    uint64_t key = comm_name_group_key(comm_log_name(c.parent), c.tag, c.group, c.ngroup);
+    group_barrier_enter(k, key, c.group, c.ngroup, group_met, w);
+    free(group);
+}
+
+void serve_comm_reset(void)
+{
+    MPI_Comm notes, group_parent;
+    PMPI_Comm_dup(MPI_COMM_WORLD, &notes);
+    PMPI_Comm_dup(MPI_COMM_WORLD, &group_parent);
+    group_barrier_reset(notes);
+    comm_log_set_group_parent(group_parent);
 }
 
 static void serve_free(struct keeper *k, const struct chan_sub *sub)
@@ -189,6 +220,7 @@ void keeper_register_comm(struct keeper *k)
     int world_size;
     PMPI_Comm_size(MPI_COMM_WORLD, &world_size);
     comm_log_reset(keeper_world_rank(k), world_size);
+    serve_comm_reset();
     keeper_register(k, WOP_COMM_DUP, serve_create);
     keeper_register(k, WOP_COMM_SPLIT, serve_create);
     keeper_register(k, WOP_COMM_SPLIT_TYPE, serve_create);

@@ -53,9 +53,7 @@ static int finish_finalize(struct keeper *k, void *ctx)
     (void)ctx;
     if (!keeper_may_finalize(k) || keeper_pending_requests(k) > 0)
         return 0;
-    int rc = PMPI_Finalize();
-    keeper_complete_rc(k, &finalize_sub, rc);
-    keeper_set_finalized(k);
+    keeper_complete_rc(k, &finalize_sub, keeper_finalize(k));
     return 1;
 }
 
