@@ -95,9 +95,10 @@ static int complete(const struct waiting_barrier *b)
     return 1;
 }
 
-static int poll_barriers(struct keeper *k, void *ctx)
+size_t group_barrier_poll(struct keeper *k)
 {
-    (void)ctx;
+    if (notes_comm == MPI_COMM_NULL)
+        return 0;
     take_notes(k);
     for (size_t i = 0; i < nbarriers;) {
         if (!complete(&barriers[i])) {
@@ -110,7 +111,13 @@ static int poll_barriers(struct keeper *k, void *ctx)
         free(b.others);
         b.done(k, b.ctx);
     }
-    if (nbarriers > 0)
+    return nbarriers;
+}
+
+static int poll_barriers(struct keeper *k, void *ctx)
+{
+    (void)ctx;
+    if (group_barrier_poll(k) > 0)
         return 0;
     polling = 0;
     return 1;

@@ -39,4 +39,9 @@ void group_barrier_reset(MPI_Comm comm);
 void group_barrier_enter(struct keeper *k, uint64_t key, const int32_t *group, uint32_t n,
                          group_barrier_fn done, void *ctx);
 
+/* Takes the notes that came and ends the barriers they complete; returns
+ * how many barriers still wait (the keeper's poller, and a recovery's
+ * settling, keeper.c). */
+size_t group_barrier_poll(struct keeper *k);
+
 #endif

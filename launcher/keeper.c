@@ -24,6 +24,7 @@
 
 #include "launcher/coord.h"
 #include "launcher/comm_log.h"
+#include "launcher/group_barrier.h"
 #include "launcher/protocol.h"
 #include "launcher/serve_coll.h"
 #include "launcher/serve_p2p.h"
@@ -33,6 +34,7 @@ struct tracked {
     uint64_t owner;
     keeper_done_fn done;
     void *ctx;
+    int settle;                        /* finished before a recovery (keeper_track_settled) */
 };
 
 struct poller {
@@ -237,8 +239,15 @@ void keeper_track(struct keeper *k, MPI_Request request, uint64_t owner,
 {
     ensure_tracked_room(k);
     k->reqs[k->ntracked] = request;
-    k->tracked[k->ntracked] = (struct tracked){ owner, done, ctx };
+    k->tracked[k->ntracked] = (struct tracked){ owner, done, ctx, 0 };
     k->ntracked++;
+}
+
+void keeper_track_settled(struct keeper *k, MPI_Request request, uint64_t owner,
+                          keeper_done_fn done, void *ctx)
+{
+    keeper_track(k, request, owner, done, ctx);
+    k->tracked[k->ntracked - 1].settle = 1;
 }
 
 void keeper_poll_until(struct keeper *k, keeper_poll_fn poll, void *ctx)
@@ -613,9 +622,44 @@ static void kill_compute(struct keeper *k)
         kill(supervisor_pid(k->sup), SIGKILL);
 }
 
+/* How long a recovery waits for the barriers of creations under way. */
+#define SETTLE_NS 2000000000
+
+/* Before the failed incarnation is forgotten: a creation whose barrier
+ * every member entered may already run at some keeper, which then waits
+ * in it until every member runs it too; so requests tracked with
+ * keeper_track_settled (those barriers) and create_group's barriers get a
+ * bounded time to complete and their callbacks run. One that does not
+ * complete in it was not entered by every member: nobody runs it. */
+static void settle(struct keeper *k)
+{
+    int64_t deadline = now_ns() + SETTLE_NS;
+    for (;;) {
+        size_t waiting = group_barrier_poll(k);
+        for (size_t i = 0; i < k->ntracked; i++) {
+            if (!k->tracked[i].settle)
+                continue;
+            int flag = 0;
+            MPI_Status status;
+            PMPI_Test(&k->reqs[i], &flag, &status);
+            if (!flag) {
+                waiting++;
+                continue;
+            }
+            k->tracked[i].settle = 0;
+            status.MPI_ERROR = MPI_SUCCESS;
+            k->tracked[i].done(k, k->tracked[i].ctx, &status);
+        }
+        if (waiting == 0 || now_ns() >= deadline)
+            return;
+        sched_yield();
+    }
+}
+
 int keeper_recover(struct keeper *k, const char *image, const char *cwd, const uint64_t cut[2])
 {
     kill_compute(k);
+    settle(k);
     kill_strays(k);
     /* Everything of the failed incarnation is forgotten, not cancelled:
      * MPI requests may still complete into the old channel, which stays

@@ -98,6 +98,10 @@ void keeper_complete_rc(struct keeper *k, const struct chan_sub *sub, int rc);
  * completes. `owner` is the compute request it serves (for WOP_CANCEL), or 0. */
 void keeper_track(struct keeper *k, MPI_Request request, uint64_t owner,
                   keeper_done_fn done, void *ctx);
+/* As keeper_track, for a request an in-place recovery gives a bounded
+ * time to complete first (the barrier before a communicator creation). */
+void keeper_track_settled(struct keeper *k, MPI_Request request, uint64_t owner,
+                          keeper_done_fn done, void *ctx);
 /* Calls `poll(k, ctx)` at every turn of the loop until it returns 1. */
 void keeper_poll_until(struct keeper *k, keeper_poll_fn poll, void *ctx);
 /* MPI requests being tracked. */

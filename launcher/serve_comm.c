@@ -160,7 +160,7 @@ static void await_members(struct keeper *k, const struct chan_sub *sub, MPI_Comm
         free(w);
         return keeper_complete_rc(k, sub, rc);
     }
-    keeper_track(k, req, sub->req, barrier_done, w);
+    keeper_track_settled(k, req, sub->req, barrier_done, w);
 }
 
 static void serve_create(struct keeper *k, const struct chan_sub *sub)

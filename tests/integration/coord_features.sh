@@ -48,14 +48,15 @@ signal=KILL
 recovered=0
 for name in p2p_blocking p2p_nonblocking p2p_matching completion coll_blocking \
     coll_nonblocking comm_group datatypes topology environment; do
-    prog="$top_builddir/tests/mpi/$name"
-    native_reference "$name" "$prog"
+    set -- "$top_builddir/tests/mpi/$name"
+    [ $name = environment ] && set -- "$@" --thread=single
+    native_reference "$name" "$@"
     dir="$tmp/ck-$name"
     what="$name, SIG$signal"
-    start_job_np $np "$dir" "$prog"
+    start_job_np $np "$dir" "$@"
     checkpoint_often "$dir" &
     trigger_pid=$!
-    kill_while_running "$dir" $((ref_cs / 2 + 1)) $signal
+    kill_while_running "$dir" 25 $signal
     wait_job "$what"
     wait "$trigger_pid"
     same_file "$tmp/$name.ref" "$tmp/run.out" "$what: stdout" ||
