@@ -466,9 +466,11 @@ static int exit_code_of(int wstatus)
     return 128 + WTERMSIG(wstatus);
 }
 
-/* The compute process ended before MPI_Finalize, or was killed after it:
- * the protocol decides. A normal exit after MPI_Finalize waits for every
- * rank's (coordinated). */
+/* The compute process ended. A normal exit after MPI_Finalize waits for
+ * every rank's (coordinated). A signal is a failure, which the protocol
+ * recovers from (coordinated). An exit before MPI_Finalize is the
+ * application's own decision, which a recovery would only repeat: the job
+ * ends with its status, as it would natively. */
 static void compute_ended(struct keeper *k, int wstatus)
 {
     if (k->app_finalized && WIFEXITED(wstatus)) {
@@ -478,8 +480,9 @@ static void compute_ended(struct keeper *k, int wstatus)
     }
     char what[64];
     supervisor_flush(k->sup);
-    keeper_say(k, "application %s", supervisor_describe(wstatus, what, sizeof what));
-    if (k->coord) {
+    keeper_say(k, "application %s%s", supervisor_describe(wstatus, what, sizeof what),
+               WIFEXITED(wstatus) ? " before MPI_Finalize: the job ends" : "");
+    if (k->coord && !WIFEXITED(wstatus)) {
         k->failure_reported = 1;
         coord_compute_failed(k->coord);
         return;
