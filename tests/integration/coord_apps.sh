@@ -10,9 +10,8 @@
 # Programs, at sizes that run 2-5 s natively at np = 4 on a 2-core machine:
 # tests/programs/coord_ring (every message and collective shows in its
 # output), gauss (point-to-point), gauss --collectives (broadcasts, which
-# do not synchronize: the collective fence), nqueens (tsp is in
-# tests/long.sh: a recovery of it can run many times longer than the job;
-# docs/COORDINATED.md "Limits"). Each
+# do not synchronize: the collective fence), nqueens and tsp
+# (MPI_ANY_SOURCE receives). Each
 # is first run natively: the reference and its duration D. Trials, each
 # under `mpickpt-run --interval=1`, the rank chosen at random:
 #   coord_ring, SIGKILL before the first checkpoint (0-0.3 s after every
@@ -20,8 +19,8 @@
 #   coord_ring, SIGSEGV while a checkpoint's image is being written (a
 #       .rank-R.img.tmp file exists): the recovery uses the last committed
 #       epoch (or the one being written, if it still completed);
-#   gauss (SIGKILL), gauss --collectives (SIGABRT), nqueens (SIGSEGV), at
-#       a random moment in the D/3 after
+#   gauss (SIGKILL), gauss --collectives (SIGABRT), nqueens (SIGSEGV), tsp
+#       (SIGKILL), at a random moment in the D/3 after
 #       every rank computes
 #       (D includes mpirun's start: a later kill often comes after the end);
 #   coord_ring, two failures in a row: SIGKILL at a random moment, then,
@@ -117,6 +116,8 @@ native_reference gauss_coll "$apps/gauss" --n 2400 --collectives
 trial gauss_coll random ABRT "$apps/gauss" --n 2400 --collectives
 native_reference nqueens "$apps/nqueens" 16
 trial nqueens random SEGV "$apps/nqueens" 16
+native_reference tsp "$apps/tsp" --cities 22 --seed 10
+trial tsp random KILL "$apps/tsp" --cities 22 --seed 10
 
 # Two failures in a row: the second comes once the recovered job has
 # committed a checkpoint of its own, so the second recovery restores
