@@ -7,7 +7,7 @@
 #   segv   rank 1 is killed by SIGSEGV: the keeper must say
 #          "mpickpt: rank 1: application killed by SIGSEGV";
 #   exit   rank 1 calls exit(3) before MPI_Finalize: "mpickpt: rank 1:
-#          application exited with status 3";
+#          application exited with status 3 before MPI_Finalize: the job ends";
 #   abort  rank 1 calls MPI_Abort(MPI_COMM_WORLD, 5): mpirun must exit
 #          with the status it has natively (Open MPI passes the code on).
 # Every job must end with a non-zero status before run_mpi's timeout (a
@@ -40,7 +40,7 @@ for np in 2 4; do
             run_failing "$mode" "$np" "$how"
             case $how in
             segv) line="mpickpt: rank 1: application killed by SIGSEGV" ;;
-            exit) line="mpickpt: rank 1: application exited with status 3" ;;
+            exit) line="mpickpt: rank 1: application exited with status 3 before MPI_Finalize: the job ends" ;;
             abort) line="" ;;
             esac
             if [ -n "$line" ]; then
