@@ -198,16 +198,17 @@ void keeper_result_from_cmp(struct keeper_result *res, const struct chan_cmp *cm
 }
 
 int keeper_state_add_message(struct keeper_state *ks, int64_t comm, int32_t source,
-                             int32_t tag, uint64_t epoch, const void *payload, size_t len)
+                             int32_t tag, uint64_t epoch, int64_t matched, const void *payload,
+                             size_t len)
 {
-    if (!payload && len)
+    if ((!payload && len) || matched < -1)
         return invalid();
     void *arr = grow(ks->messages, &ks->cap_messages, ks->n_messages, sizeof *ks->messages);
     if (!arr)
         return -1;
     ks->messages = arr;
     struct keeper_message m = { .comm = comm, .source = source, .tag = tag, .epoch = epoch,
-                                .len = len };
+                                .matched = matched, .len = len };
     if (copy_bytes(&m.payload, payload, len) < 0)
         return -1;
     ks->messages[ks->n_messages++] = m;
@@ -275,7 +276,7 @@ static int validate(const struct keeper_state *ks)
         if (!valid_pending(&ks->pending[i]))
             return invalid();
     for (size_t i = 0; i < ks->n_messages; i++)
-        if (ks->messages[i].len && !ks->messages[i].payload)
+        if ((ks->messages[i].len && !ks->messages[i].payload) || ks->messages[i].matched < -1)
             return invalid();
     for (size_t i = 0; i < ks->n_comms; i++)
         if (!valid_comm(&ks->comms[i], ks->size))
@@ -368,6 +369,7 @@ static void put_message(struct out *o, const struct keeper_message *m)
     put_i32(o, m->source);
     put_i32(o, m->tag);
     put_u64(o, m->epoch);
+    put_i64(o, m->matched);
     put_u64(o, m->len);
     put(o, m->payload, m->len);
 }
@@ -623,8 +625,10 @@ static int read_message(struct in *c, struct keeper_message *m, size_t i, char *
 {
     uint64_t len;
     if (take_i64(c, &m->comm) || take_i32(c, &m->source) || take_i32(c, &m->tag) ||
-        take_u64(c, &m->epoch) || take_u64(c, &len))
+        take_u64(c, &m->epoch) || take_i64(c, &m->matched) || take_u64(c, &len))
         return truncated(err, SEC_MESSAGES, i);
+    if (m->matched < -1)
+        return bad(err, "message %zu: matched id %lld", i, (long long)m->matched);
     return take_bytes(c, len, &m->payload, &m->len, SEC_MESSAGES, i, err);
 }
 

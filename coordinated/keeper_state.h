@@ -13,12 +13,14 @@
  *                 collective's contribution) and an optional result (the
  *                 completion's status and values, and its bytes);
  *   messages    — channel state: messages in transit across the cut, in
- *                 the order they are replayed after a restore;
+ *                 the order they are replayed after a restore, and
+ *                 messages MPI_Mprobe had matched for the application
+ *                 before the cut (with the id of their message handle);
  *   comms       — the communicator log, in creation order;
  *   collectives — per communicator, the collectives submitted at the cut;
  *   output      — bytes of stdout and stderr forwarded before the cut.
  *
- * The file (format version 1). All fields are little-endian, fixed width;
+ * The file (format version 2). All fields are little-endian, fixed width;
  * the module writes native values and refuses to build elsewhere.
  *   header   "MKKS" | u32 version | u64 file bytes | i32 rank | i32 size |
  *            u64 epoch | u64 incarnation | u64 sub_cut | u64 cmp_cut
@@ -30,7 +32,8 @@
  *            u32 0 | u64 saved bytes | u64 result bytes |
  *            9 x i64 result (rc source tag cancelled bytes val[4]) |
  *            saved bytes | result bytes
- *   message  i64 comm | i32 source | i32 tag | u64 epoch | u64 bytes | bytes
+ *   message  i64 comm | i32 source | i32 tag | u64 epoch | i64 matched |
+ *            u64 bytes | bytes
  *   comm     i64 id | i64 parent | u32 op | u32 nargs | 8 x i64 args |
  *            u32 nmembers | u32 0 | nmembers x i32 world ranks
  *   coll     i64 comm | u64 count | u64 line_min
@@ -60,7 +63,7 @@
 #include "storage/layout.h"
 
 #define KEEPER_STATE_MAGIC "MKKS"
-#define KEEPER_STATE_VERSION 1u
+#define KEEPER_STATE_VERSION 2u
 #define KEEPER_STATE_COMM_ARGS 8
 #define KEEPER_STATE_ERROR_MAX LAYOUT_ERROR_MAX
 
@@ -89,6 +92,7 @@ struct keeper_message {
     int32_t source;                /* rank of the sender in that communicator */
     int32_t tag;
     uint64_t epoch;                /* the stamp it carried */
+    int64_t matched;               /* its handle's id if matched, else -1 */
     void *payload;
     size_t len;
 };
@@ -149,9 +153,11 @@ int keeper_state_set_result(struct keeper_state *ks, size_t index,
                             const struct keeper_result *res, const void *data, size_t len);
 /* The result of a completion record. */
 void keeper_result_from_cmp(struct keeper_result *res, const struct chan_cmp *cmp);
-/* Appends a message of channel state. */
+/* Appends a message of channel state (`matched` -1), or one the
+ * application holds a matched handle of (`matched` its id, >= 0). */
 int keeper_state_add_message(struct keeper_state *ks, int64_t comm, int32_t source,
-                             int32_t tag, uint64_t epoch, const void *payload, size_t len);
+                             int32_t tag, uint64_t epoch, int64_t matched, const void *payload,
+                             size_t len);
 /* Appends a communicator log entry: `nargs` args (at most
  * KEEPER_STATE_COMM_ARGS) and `nmembers` world ranks. */
 int keeper_state_add_comm(struct keeper_state *ks, int64_t id, int64_t parent, uint32_t op,

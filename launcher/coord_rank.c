@@ -220,12 +220,14 @@ static void save_message(struct coord *c, int64_t comm, int source, int tag, con
                          size_t bytes)
 {
     const struct wire_msg_header *h = wire;
-    if (keeper_state_add_message(&c->ks, comm, source, tag, h->epoch, wire, bytes) != 0)
+    if (keeper_state_add_message(&c->ks, comm, source, tag, h->epoch, -1, wire, bytes) != 0)
         fail(c, "out of memory saving channel state");
 }
 
 /* Held completions of receives: their messages, if sent before the
- * senders' cuts (stamped below the new epoch), are channel state. */
+ * senders' cuts (stamped below the new epoch), are channel state. An
+ * MRECV's goes back under its handle's id: the MRECV is served again after
+ * a restore (its MPROBE completed before the cut, so it is such a message). */
 static void save_held_messages(struct coord *c)
 {
     size_t n;
@@ -235,17 +237,17 @@ static void save_held_messages(struct coord *c)
         if (!p || p->seq > c->ep.sub_cut || held[i].rc != MPI_SUCCESS || held[i].cancelled ||
             held[i].source == WIRE_PROC_NULL)
             continue;
-        uint64_t block;
-        if (p->sub.op == WOP_RECV)
-            block = (uint64_t)p->sub.arg[3];
-        else if (p->sub.op == WOP_MRECV)
-            block = (uint64_t)p->sub.arg[1];
-        else
-            continue;
-        const struct wire_msg_header *h = chan_heap_ptr(c->ch, block);
-        if (h->epoch < c->ep.epoch)
-            save_message(c, p->sub.arg[0], held[i].source, held[i].tag, h,
-                         (size_t)held[i].bytes + WIRE_HEADER_BYTES);
+        size_t bytes = (size_t)held[i].bytes + WIRE_HEADER_BYTES;
+        if (p->sub.op == WOP_RECV) {
+            const struct wire_msg_header *h = chan_heap_ptr(c->ch, (uint64_t)p->sub.arg[3]);
+            if (h->epoch < c->ep.epoch)
+                save_message(c, p->sub.arg[0], held[i].source, held[i].tag, h, bytes);
+        } else if (p->sub.op == WOP_MRECV) {
+            const struct wire_msg_header *h = chan_heap_ptr(c->ch, (uint64_t)p->sub.arg[1]);
+            if (keeper_state_add_message(&c->ks, p2p_matched_comm(p->sub.arg[0]), held[i].source,
+                                         held[i].tag, h->epoch, p->sub.arg[0], h, bytes) != 0)
+                fail(c, "out of memory saving a matched message");
+        }
     }
 }
 
@@ -254,6 +256,31 @@ static void save_held_messages(struct coord *c)
 static int save_queued(const struct early_msg *m, void *arg)
 {
     save_message(arg, m->comm, m->source, m->tag, m->wire, m->bytes);
+    return 0;
+}
+
+/* A message MPROBE matched: if the application learnt of it before the
+ * cut, it is saved with its handle's id (its MRECV may come after the
+ * restore); if that MPROBE was still pending (its completion held), the
+ * probe is made again after a restore and the message is channel state,
+ * if sent before its sender's cut. */
+static int save_matched(int64_t id, const struct early_msg *m, void *arg)
+{
+    struct coord *c = arg;
+    const struct wire_msg_header *h = m->wire;
+    size_t n;
+    const struct chan_cmp *held = keeper_held_completions(c->k, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct coord_pending *p = pending_find(c, held[i].req);
+        if (p && p->sub.op == WOP_MPROBE && held[i].val[0] && held[i].val[1] == id) {
+            if (h->epoch < c->ep.epoch)
+                save_message(c, m->comm, m->source, m->tag, m->wire, m->bytes);
+            return 0;
+        }
+    }
+    if (keeper_state_add_message(&c->ks, m->comm, m->source, m->tag, h->epoch, id, m->wire,
+                                 m->bytes) != 0)
+        fail(c, "out of memory saving a matched message");
     return 0;
 }
 
@@ -303,6 +330,7 @@ static void take_cut(struct coord *c)
     }
     save_held_messages(c);
     p2p_foreach_queued(save_queued, c);
+    p2p_foreach_matched(save_matched, c);
     if (comm_log_save(&c->ks, sub_cut, seqs, n) != 0)
         fail(c, "cannot save the communicator log");
     free(list);

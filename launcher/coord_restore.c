@@ -237,8 +237,11 @@ int coord_apply(struct coord *c)
         }
     for (size_t i = 0; i < ks->n_messages; i++) {
         const struct keeper_message *m = &ks->messages[i];
-        if (p2p_queue_message(m->comm, m->source, m->tag, m->payload, m->len) != 0) {
-            keeper_say(c->k, "restore: out of memory queueing channel state");
+        int rc = m->matched >= 0
+            ? p2p_restore_matched(m->matched, m->comm, m->source, m->tag, m->payload, m->len)
+            : p2p_queue_message(m->comm, m->source, m->tag, m->payload, m->len);
+        if (rc != 0) {
+            keeper_say(c->k, "restore: cannot restore message %zu of the channel state", i);
             return -1;
         }
     }

@@ -16,6 +16,11 @@
  * a checkpoint's channel state. Receives and probes look there first, so
  * the app sees MPI's matching and ordering whatever detour a message took.
  *
+ * A message MPROBE matches in MPI is taken out of it at once (MPI_Mrecv
+ * into the keeper's memory): it is then shown to the protocol before the
+ * application learns of it, as a received one is, and a checkpoint can
+ * save it with the id of the application's handle (p2p_foreach_matched).
+ *
  * Invariants: a matched message handed out by MPROBE lives in `messages`
  * until its MRECV (its id is its index there); every message that arrives
  * from MPI is shown to the protocol exactly once (keeper_arrived), when it
@@ -208,35 +213,41 @@ static void serve_recv(struct keeper *k, const struct chan_sub *sub)
 
 /* --- probes -------------------------------------------------------------------- */
 
-/* A message MPROBE matched, until its MRECV: still in MPI, or taken from
- * the early queue (`queued.wire` not NULL). */
+/* A message MPROBE matched, until its MRECV, out of MPI. */
 struct matched {
     int used;
-    int64_t comm;
-    MPI_Message msg;
     struct early_msg queued;
 };
 
 static struct matched *messages;
 static size_t nmessages;
 
+/* Makes room for id `id` in `messages`; returns 0, or -1 (memory). */
+static int message_room(size_t id)
+{
+    if (id < nmessages)
+        return 0;
+    size_t n = nmessages ? 2 * nmessages : 16;
+    while (n <= id)
+        n *= 2;
+    struct matched *bigger = realloc(messages, n * sizeof *bigger);
+    if (!bigger)
+        return -1;
+    memset(bigger + nmessages, 0, (n - nmessages) * sizeof *bigger);
+    messages = bigger;
+    nmessages = n;
+    return 0;
+}
+
 /* Stores a matched message; returns its id, or -1 when memory is short. */
-static int64_t message_store(const struct matched *m)
+static int64_t message_store(const struct early_msg *m)
 {
     size_t id = 0;
     while (id < nmessages && messages[id].used)
         id++;
-    if (id == nmessages) {
-        size_t n = nmessages ? 2 * nmessages : 16;
-        struct matched *bigger = realloc(messages, n * sizeof *bigger);
-        if (!bigger)
-            return -1;
-        memset(bigger + nmessages, 0, (n - nmessages) * sizeof *bigger);
-        messages = bigger;
-        nmessages = n;
-    }
-    messages[id] = *m;
-    messages[id].used = 1;
+    if (message_room(id) != 0)
+        return -1;
+    messages[id] = (struct matched){ .used = 1, .queued = *m };
     return (int64_t)id;
 }
 
@@ -249,14 +260,37 @@ static void probe_queued(struct keeper *k, const struct chan_sub *sub, const str
     cmp.tag = q->tag;
     cmp.bytes = (int64_t)q->bytes - WIRE_HEADER_BYTES;
     if (sub->op == WOP_MPROBE) {
-        struct matched m = { .comm = sub->arg[0], .msg = MPI_MESSAGE_NULL };
-        early_queue_take(&early, q, &m.queued);
+        struct early_msg m;
+        early_queue_take(&early, q, &m);
         if ((cmp.val[1] = message_store(&m)) < 0) {
-            free(m.queued.wire);
+            free(m.wire);
             cmp.rc = MPI_ERR_NO_MEM;
         }
     }
     keeper_complete(k, &cmp);
+}
+
+/* MPROBE matched `msg` in MPI: takes it out into a matched entry.
+ * Returns its id, or -1 with *rc an MPI error. */
+static int64_t take_matched(struct keeper *k, int64_t comm, MPI_Message *msg,
+                            const MPI_Status *status, int *rc)
+{
+    int bytes = 0;
+    PMPI_Get_count(status, MPI_BYTE, &bytes);
+    struct early_msg m = { .comm = comm, .source = status->MPI_SOURCE, .tag = status->MPI_TAG,
+                           .wire = malloc(bytes ? (size_t)bytes : 1), .bytes = (size_t)bytes };
+    *rc = m.wire ? PMPI_Mrecv(m.wire, bytes, MPI_BYTE, msg, MPI_STATUS_IGNORE) : MPI_ERR_NO_MEM;
+    if (*rc != MPI_SUCCESS) {
+        free(m.wire);
+        return -1;
+    }
+    arrived(k, m.wire, m.bytes, comm, m.source, m.tag);
+    int64_t id = message_store(&m);
+    if (id < 0) {
+        free(m.wire);
+        *rc = MPI_ERR_NO_MEM;
+    }
+    return id;
 }
 
 /* One probe attempt; completes `op` and returns 1 when a message matched
@@ -289,9 +323,8 @@ static int try_probe(struct keeper *k, void *ctx)
     if (rc == MPI_SUCCESS && flag) {
         status.MPI_ERROR = MPI_SUCCESS;
         fill_status(&cmp, &status);
-        struct matched m = { .comm = sub->arg[0], .msg = msg };
-        if (matched_probe && (cmp.val[1] = message_store(&m)) < 0)
-            cmp.rc = MPI_ERR_NO_MEM;
+        if (matched_probe && status.MPI_SOURCE != MPI_PROC_NULL)
+            cmp.val[1] = take_matched(k, sub->arg[0], &msg, &status, &cmp.rc);
     }
     keeper_complete(k, &cmp);
     free(op);
@@ -307,15 +340,6 @@ static void serve_probe(struct keeper *k, const struct chan_sub *sub)
         keeper_poll_until(k, try_probe, op);
 }
 
-static void mrecv_done(struct keeper *k, void *ctx, const MPI_Status *status)
-{
-    struct p2p_op *op = ctx;
-    /* arg[0] was the message id; the op keeps its comm there now. */
-    complete_receive(k, &op->sub, op->sub.arg[0],
-                     chan_heap_ptr(keeper_channel(k), (uint64_t)op->sub.arg[1]), status);
-    free(op);
-}
-
 static void serve_mrecv(struct keeper *k, const struct chan_sub *sub)
 {
     int64_t id = sub->arg[0];
@@ -324,18 +348,8 @@ static void serve_mrecv(struct keeper *k, const struct chan_sub *sub)
         return keeper_complete_rc(k, sub, MPI_ERR_REQUEST);
     if (count < 0)
         return keeper_complete_rc(k, sub, MPI_ERR_COUNT);
-    struct matched m = messages[id];
     messages[id].used = 0;
-    if (m.queued.wire)
-        return receive_queued(k, sub, &m.queued, (uint64_t)sub->arg[1], sub->arg[2]);
-    void *block = chan_heap_ptr(keeper_channel(k), (uint64_t)sub->arg[1]);
-    MPI_Request req;
-    int rc = PMPI_Imrecv(block, count, MPI_BYTE, &m.msg, &req);
-    if (rc != MPI_SUCCESS)
-        return keeper_complete_rc(k, sub, rc);
-    struct p2p_op *op = op_new(k, sub);
-    op->sub.arg[0] = m.comm;
-    keeper_track(k, req, sub->req, mrecv_done, op);
+    receive_queued(k, sub, &messages[id].queued, (uint64_t)sub->arg[1], sub->arg[2]);
 }
 
 static void serve_cancel(struct keeper *k, const struct chan_sub *sub)
@@ -396,6 +410,35 @@ int p2p_queue_message(int64_t comm, int source, int tag, const void *wire, size_
 int p2p_foreach_queued(int (*fn)(const struct early_msg *msg, void *arg), void *arg)
 {
     return early_queue_foreach(&early, fn, arg);
+}
+
+int p2p_foreach_matched(int (*fn)(int64_t id, const struct early_msg *msg, void *arg), void *arg)
+{
+    for (size_t id = 0; id < nmessages; id++)
+        if (messages[id].used) {
+            int rc = fn((int64_t)id, &messages[id].queued, arg);
+            if (rc != 0)
+                return rc;
+        }
+    return 0;
+}
+
+int64_t p2p_matched_comm(int64_t id)
+{
+    return id >= 0 && (size_t)id < nmessages ? messages[id].queued.comm : -1;
+}
+
+int p2p_restore_matched(int64_t id, int64_t comm, int source, int tag, const void *wire,
+                        size_t bytes)
+{
+    void *copy = malloc(bytes ? bytes : 1);
+    if (id < 0 || !copy || message_room((size_t)id) != 0 || messages[id].used) {
+        free(copy);
+        return -1;
+    }
+    memcpy(copy, wire, bytes);
+    messages[id] = (struct matched){ .used = 1, .queued = { comm, source, tag, copy, bytes } };
+    return 0;
 }
 
 void p2p_reset(void)

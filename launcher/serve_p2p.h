@@ -25,5 +25,15 @@ int p2p_queue_message(int64_t comm, int source, int tag, const void *wire, size_
 void p2p_reset(void);
 /* Calls fn for each queued message, oldest first (see early_queue_foreach). */
 int p2p_foreach_queued(int (*fn)(const struct early_msg *msg, void *arg), void *arg);
+/* Calls fn for each message MPROBE matched and MRECV has not received,
+ * with the id of its handle; stops at the first non-zero return. */
+int p2p_foreach_matched(int (*fn)(int64_t id, const struct early_msg *msg, void *arg), void *arg);
+/* The communicator of the message last matched under handle id `id`,
+ * received or not (for an MRECV completion held at a cut); -1 if none. */
+int64_t p2p_matched_comm(int64_t id);
+/* Restores a matched message under handle id `id` (restore). Returns 0,
+ * or -1 when memory is short or the id is taken. */
+int p2p_restore_matched(int64_t id, int64_t comm, int source, int tag, const void *wire,
+                        size_t bytes);
 
 #endif

@@ -92,10 +92,10 @@ static void add_messages(struct keeper_state *ks, size_t big)
     unsigned char *blob = malloc(big), small[5] = { 1, 2, 3, 4, 5 };
     assert_non_null(blob);
     pattern(blob, big, 3);
-    assert_int_equal(keeper_state_add_message(ks, WIRE_COMM_WORLD, 2, 99, 11, NULL, 0), 0);
-    assert_int_equal(keeper_state_add_message(ks, 7, 0, -3, 12, small, sizeof small), 0);
+    assert_int_equal(keeper_state_add_message(ks, WIRE_COMM_WORLD, 2, 99, 11, -1, NULL, 0), 0);
+    assert_int_equal(keeper_state_add_message(ks, 7, 0, -3, 12, 0, small, sizeof small), 0);
     assert_int_equal(keeper_state_add_message(ks, INT64_MAX, INT32_MAX, INT32_MIN, UINT64_MAX,
-                                              blob, big), 0);
+                                              INT64_MAX, blob, big), 0);
     free(blob);
 }
 
@@ -184,6 +184,7 @@ static void assert_messages_equal(const struct keeper_message *a, const struct k
     assert_int_equal(a->source, b->source);
     assert_int_equal(a->tag, b->tag);
     assert_int_equal(a->epoch, b->epoch);
+    assert_int_equal(a->matched, b->matched);
     assert_bytes_equal(a->payload, a->len, b->payload, b->len);
 }
 
@@ -354,7 +355,7 @@ static void test_add_functions_copy_their_arguments(void **state)
     keeper_state_init(&ks);
     assert_int_equal(keeper_state_add_pending(&ks, &sub, bytes, sizeof bytes), 0);
     assert_int_equal(keeper_state_set_result(&ks, 0, &res, bytes, sizeof bytes), 0);
-    assert_int_equal(keeper_state_add_message(&ks, 0, 1, 2, 3, bytes, sizeof bytes), 0);
+    assert_int_equal(keeper_state_add_message(&ks, 0, 1, 2, 3, 5, bytes, sizeof bytes), 0);
     assert_int_equal(keeper_state_add_comm(&ks, 2, 0, WOP_COMM_DUP, args, 1, members, 2), 0);
     memset(bytes, 9, sizeof bytes);
     members[1] = 9;
@@ -406,7 +407,8 @@ static void test_invalid_arguments_are_refused(void **state)
     assert_int_equal(keeper_state_set_result(&ks, 0, &res, NULL, 0), -1);  /* no record 0 */
     assert_int_equal(keeper_state_add_pending(&ks, &sub, NULL, 0), 0);
     assert_int_equal(keeper_state_set_result(&ks, 0, &res, NULL, 5), -1);
-    assert_int_equal(keeper_state_add_message(&ks, 0, 0, 0, 0, NULL, 1), -1);
+    assert_int_equal(keeper_state_add_message(&ks, 0, 0, 0, 0, -1, NULL, 1), -1);
+    assert_int_equal(keeper_state_add_message(&ks, 0, 0, 0, 0, -2, NULL, 0), -1);
     assert_int_equal(keeper_state_add_comm(&ks, 2, 0, WOP_COMM_DUP, args,
                                            KEEPER_STATE_COMM_ARGS + 1, NULL, 0), -1);
     assert_int_equal(keeper_state_add_comm(&ks, 2, 0, WOP_COMM_DUP, NULL, 0, NULL, 1), -1);
