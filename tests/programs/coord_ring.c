@@ -9,7 +9,10 @@
  * Each iteration: every rank does WORK steps of integer busy computation
  * (default 200000) seeded by the iteration and its rank; a token goes
  * once around the ring 0 -> 1 -> ... -> size-1 -> 0 with MPI_Send/MPI_Recv,
- * each rank mixing its computed value into it; then an MPI_Allreduce sums
+ * each rank mixing its computed value into it (on odd iterations the
+ * ranks but 0 take the token with MPI_Mprobe, compute, then MPI_Mrecv, so
+ * a cut can fall between a matched probe and its receive); then an
+ * MPI_Allreduce sums
  * the ranks' values and tokens. Rank 0 prints one line per iteration on
  * stdout, "iter <i> token <t> sum <s>", flushed at once (so output reaches
  * the keeper during the run, not only at exit), and every rank appends one
@@ -40,13 +43,23 @@ static uint64_t busy_value(int iteration, int rank, long work)
     return x % 1000003;
 }
 
-/* One trip of the token around the ring; returns the token after it came
- * back to rank 0 (on rank 0), or as this rank passed it on (others). */
-static int64_t pass_token(int iteration, int rank, int size, uint64_t value)
+/* The rank's computation of this iteration, and one trip of the token
+ * around the ring; returns the token after it came back to rank 0 (on
+ * rank 0), or as this rank passed it on (others). */
+static int64_t pass_token(int iteration, int rank, int size, long work, uint64_t *value_out)
 {
     int64_t token = iteration;
     int next = (rank + 1) % size;
     int prev = (rank + size - 1) % size;
+    if (rank != 0 && iteration % 2) {
+        MPI_Message message;
+        MPI_Mprobe(prev, TAG_TOKEN, MPI_COMM_WORLD, &message, MPI_STATUS_IGNORE);
+        *value_out = busy_value(iteration, rank, work);
+        MPI_Mrecv(&token, 1, MPI_INT64_T, &message, MPI_STATUS_IGNORE);
+    } else {
+        *value_out = busy_value(iteration, rank, work);
+    }
+    uint64_t value = *value_out;
     if (size == 1)
         return token * 31 + (int64_t)value;
     if (rank == 0) {
@@ -55,7 +68,8 @@ static int64_t pass_token(int iteration, int rank, int size, uint64_t value)
         MPI_Recv(&token, 1, MPI_INT64_T, prev, TAG_TOKEN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         return token;
     }
-    MPI_Recv(&token, 1, MPI_INT64_T, prev, TAG_TOKEN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (iteration % 2 == 0)
+        MPI_Recv(&token, 1, MPI_INT64_T, prev, TAG_TOKEN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     /* Modulo keeps the token small whatever the rank count. */
     token = (token * 31 + (int64_t)value) % 1000000007;
     MPI_Send(&token, 1, MPI_INT64_T, next, TAG_TOKEN, MPI_COMM_WORLD);
@@ -89,8 +103,8 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     for (long i = 0; i < iterations; i++) {
-        uint64_t value = busy_value((int)i, rank, work);
-        int64_t token = pass_token((int)i, rank, size, value);
+        uint64_t value;
+        int64_t token = pass_token((int)i, rank, size, work, &value);
         int64_t mine[2] = { (int64_t)value, token }, sums[2];
         MPI_Allreduce(mine, sums, 2, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
         fprintf(out, "iter %ld value %llu token %lld sums %lld %lld\n", i,
