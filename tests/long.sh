@@ -156,6 +156,17 @@ kill_restart() {
     detail="$detail, restarted from $from"
 }
 
+# joined TDIR RUNS... — TDIR/joined.out: the stdout of the runs named
+# (TDIR/RUN.out each), one after the other: output is exactly once across
+# restarts, so a killed job's stdout followed by its restarts' is the
+# reference's (a job that had ended by itself printed everything, and its
+# restart nothing). Prints the file's name.
+joined() {
+    j_dir=$1; shift
+    for j_run in "$@"; do cat "$j_dir/$j_run.out"; done >"$j_dir/joined.out"
+    echo "$j_dir/joined.out"
+}
+
 # verdict REF_OUT OUT [REF_FILE FILE] — ends the trial: exit 0 if the
 # outputs are the reference's (identical), 3 if not (differed).
 verdict() {
@@ -173,7 +184,7 @@ ckpt_app_steps=2500
 setup_ckpt_app() { reference "$1" "$ckpt_app" "$1/ref.txt" $ckpt_app_steps; }
 trial_ckpt_app() {
     kill_restart "$1" "$(ref_span "$2" 60)" "$ckpt_app" "$1/run.txt" $ckpt_app_steps
-    verdict "$2/ref.out" "$1/rs.out" "$2/ref.txt" "$1/run.txt"
+    verdict "$2/ref.out" "$(joined "$1" run rs)" "$2/ref.txt" "$1/run.txt"
 }
 
 chain_steps=5000
@@ -194,7 +205,7 @@ trial_ckpt_app_chain() {
     from=$(restarted_from)
     [ -n "$from" ] || fail "restart 3 does not say which checkpoint it restored"
     detail="$detail, restarted from $from"
-    verdict "$2/ref.out" "$1/rs.out" "$2/ref.txt" "$1/run.txt"
+    verdict "$2/ref.out" "$(joined "$1" run rs1 rs2 rs)" "$2/ref.txt" "$1/run.txt"
 }
 
 # app_setup SDIR ARGS... / app_trial TDIR SDIR ARGS... — an app without
@@ -209,7 +220,7 @@ app_trial() {
     a_dir=$1; a_ref=$2; shift 2
     prog="$apps/$1"; shift
     kill_restart "$a_dir" "$(ref_span "$a_ref" 50)" "$prog" "$@"
-    verdict "$a_ref/ref.out" "$a_dir/rs.out"
+    verdict "$a_ref/ref.out" "$(joined "$a_dir" run rs)"
 }
 setup_nqueens() { app_setup "$1" nqueens 16; }
 trial_nqueens() { app_trial "$1" "$2" nqueens 16; }
