@@ -235,7 +235,7 @@ trial_gauss_coll() { app_trial "$1" "$2" gauss --n 2300 --collectives; }
 
 coord_np=4
 coord_ring="$top_builddir/tests/programs/coord_ring"
-coord_ring_iterations=1200
+coord_ring_iterations=4000
 
 # reference_np SDIR NAME PROGRAM ARGS... — the uninterrupted native run at
 # coord_np ranks: stdout in SDIR/NAME.out, duration in centiseconds in
@@ -251,14 +251,16 @@ reference_np() {
 }
 
 # coord_app NAME — the program and arguments of coord_kill's app NAME
-# (coord_ring's output prefix comes after it).
+# (coord_ring's output prefix comes after it): sizes that run 2-6 s
+# natively on an idle 2-core machine, so that most kills come after a
+# checkpoint and the recovery restores one.
 coord_app() {
     case $1 in
     ring) echo "$coord_ring" ;;
-    gauss) echo "$apps/gauss --n 1800" ;;
-    gauss_coll) echo "$apps/gauss --n 1800 --collectives" ;;
-    nqueens) echo "$apps/nqueens 15" ;;
-    tsp) echo "$apps/tsp --cities 20 --seed 10" ;;
+    gauss) echo "$apps/gauss --n 3000" ;;
+    gauss_coll) echo "$apps/gauss --n 3000 --collectives" ;;
+    nqueens) echo "$apps/nqueens 16" ;;
+    tsp) echo "$apps/tsp --cities 22 --seed 10" ;;
     esac
 }
 coord_apps="ring gauss gauss_coll nqueens tsp"
