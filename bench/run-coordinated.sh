@@ -6,7 +6,9 @@
 #
 #   bench/run-coordinated.sh [--quick] [--runs=N] [--write[=FILE]] [BUILD_DIR]
 #
-# 1. Overhead. nqueens 16, tsp --cities 18 and gauss --n 3000 each run
+# 1. Overhead. nqueens 17, tsp --cities 24 --seed 10 and gauss --n 3000
+#    (about 28, 19 and 5 s natively on an idle 2-core machine: long
+#    enough for checkpoints every 5 s) each run
 #    --runs times in each of five configurations, in an order rotated every
 #    round (so a drift in the machine's load hits all alike): native;
 #    mpickpt-run with protocol none (the runtime alone, issue 3);
@@ -35,7 +37,7 @@
 # the mpirun this driver started.
 # --quick: one run of nqueens 14, tsp --cities 14 and gauss --n 1000 with
 # --interval=1 in place of 5 and 30, and of 10 MiB per rank: checks the
-# driver works (a couple of minutes). A full run takes about 20 minutes.
+# driver works (a couple of minutes). A full run takes about 30 minutes.
 . "$(dirname "$0")/lib.sh"
 bench_parse_args "$@"
 tmp=$bench_tmp
@@ -61,8 +63,8 @@ fi
 configs="native none never"
 for i in $intervals; do configs="$configs every$i"; done
 # program|arguments|quick arguments
-workloads="nqueens|16|14
-tsp|--cities 18|--cities 14
+workloads="nqueens|17|14
+tsp|--cities 24 --seed 10|--cities 14
 gauss|--n 3000|--n 1000"
 
 # --- 1. overhead ----------------------------------------------------------
