@@ -41,6 +41,19 @@ static _Noreturn void fail(struct keeper *k, const char *what)
     keeper_abort(k, MPI_COMM_WORLD, 1);
 }
 
+/* Room for one more element in *arr (n used of *cap, each `size` bytes). */
+static void make_room(struct keeper *k, void **arr, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return;
+    size_t bigger = *cap ? 2 * *cap : 8;
+    void *grown = realloc(*arr, bigger * size);
+    if (!grown)
+        fail(k, "out of memory");
+    *arr = grown;
+    *cap = bigger;
+}
+
 void group_barrier_reset(MPI_Comm comm)
 {
     notes_comm = comm;
@@ -61,14 +74,9 @@ static void take_notes(struct keeper *k)
             return;
         uint64_t key;
         PMPI_Recv(&key, 1, MPI_UINT64_T, st.MPI_SOURCE, NOTE_TAG, notes_comm, MPI_STATUS_IGNORE);
-        if (nnotes == cap_notes) {
-            size_t cap = cap_notes ? 2 * cap_notes : 16;
-            struct note *n = realloc(notes, cap * sizeof *n);
-            if (!n)
-                fail(k, "out of memory");
-            notes = n;
-            cap_notes = cap;
-        }
+        void *arr = notes;
+        make_room(k, &arr, nnotes, &cap_notes, sizeof *notes);
+        notes = arr;
         notes[nnotes++] = (struct note){ st.MPI_SOURCE, key };
     }
 }
@@ -134,14 +142,9 @@ void group_barrier_enter(struct keeper *k, uint64_t key, const int32_t *group, u
                          group_barrier_fn done, void *ctx)
 {
     int self = keeper_world_rank(k);
-    if (nbarriers == cap_barriers) {
-        size_t cap = cap_barriers ? 2 * cap_barriers : 4;
-        struct waiting_barrier *b = realloc(barriers, cap * sizeof *b);
-        if (!b)
-            fail(k, "out of memory");
-        barriers = b;
-        cap_barriers = cap;
-    }
+    void *arr = barriers;
+    make_room(k, &arr, nbarriers, &cap_barriers, sizeof *barriers);
+    barriers = arr;
     struct waiting_barrier *b = &barriers[nbarriers];
     *b = (struct waiting_barrier){ .key = key, .others = malloc((n ? n : 1) * sizeof *group),
                                    .done = done, .ctx = ctx };
