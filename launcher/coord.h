@@ -45,6 +45,7 @@ struct coord_start {
     uint64_t cut[2];             /* output positions at the cut (epoch != 0) */
     uint64_t emitted[2];         /* output the job emitted so far */
     char output_path[PATH_MAX];  /* where the keeper keeps `emitted` */
+    char copy_path[2][PATH_MAX]; /* ... and the copies of stdout, stderr */
 };
 
 /* Sets up the protocol after MPI_Init: the control communicator and, on
@@ -68,6 +69,11 @@ int coord_arrived(struct coord *c, const void *wire, size_t wire_bytes, int64_t 
 void coord_completing(struct coord *c, const struct chan_cmp *cmp);
 void coord_pushed(struct coord *c, uint64_t req);
 int coord_poll(struct keeper *k, void *ctx);
+/* Whether nothing of a checkpoint, a recovery or the finalize is under way
+ * at this rank (nor, on rank 0, at the coordinator): its control messages
+ * and triggers can wait a few milliseconds, so the keeper need not poll
+ * for them often while the application computes. */
+int coord_quiet(const struct coord *c);
 /* This rank's compute process died: the leader decides the recovery. */
 void coord_compute_failed(struct coord *c);
 /* Called while the application waits in MPI_Finalize: whether its

@@ -125,6 +125,8 @@ void coord_ctl_send(struct coord *c, int dest, const int64_t *msg, size_t n);
 /* The leader's handlers (coord_leader.c). */
 struct coord_leader *coord_leader_create(struct coord *c);
 void coord_leader_poll(struct coord *c);
+/* No checkpoint under way and the job not finalizing. */
+int coord_leader_quiet(const struct coord_leader *l);
 void coord_leader_message(struct coord *c, int source, const int64_t *msg, size_t n);
 /* Every application is in MPI_Finalize: no new checkpoint; FIN once the
  * one under way is committed. */

@@ -226,6 +226,11 @@ void coord_leader_reset(struct coord *c)
     l->next_due = c->interval ? coord_now_ns() + (int64_t)c->interval * 1000000000 : INT64_MAX;
 }
 
+int coord_leader_quiet(const struct coord_leader *l)
+{
+    return l->epoch == 0 && !l->finalizing;
+}
+
 void coord_leader_poll(struct coord *c)
 {
     struct coord_leader *l = c->leader;

@@ -715,6 +715,12 @@ static void receive_control(struct coord *c)
     }
 }
 
+int coord_quiet(const struct coord *c)
+{
+    return c->epoch == 0 && c->fence_stage == FENCE_STAGE_NONE && c->n_deferred == 0 &&
+           !c->fin_entered && !c->have_restored && (!c->leader || coord_leader_quiet(c->leader));
+}
+
 int coord_poll(struct keeper *k, void *ctx)
 {
     (void)k;

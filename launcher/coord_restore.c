@@ -111,7 +111,9 @@ struct coord *coord_create(struct keeper *k, const struct mk_config *cfg, char *
         layout_job_info_free(&info);
     }
     snprintf(c->cwd, sizeof c->cwd, "%s", start->cwd);
-    if (layout_output_path(&c->job, c->rank, start->output_path) != 0) {
+    if (layout_output_path(&c->job, c->rank, start->output_path) != 0 ||
+        layout_output_copy_path(&c->job, c->rank, 0, start->copy_path[0]) != 0 ||
+        layout_output_copy_path(&c->job, c->rank, 1, start->copy_path[1]) != 0) {
         keeper_say(k, "job directory path too long");
         return NULL;
     }

@@ -508,12 +508,31 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Waits a little before the next poll while MPI requests are pending. When
- * the compute process is waiting for them, the keeper spins (it has the PU
- * to itself: the compute process sleeps on its futex) or, oversubscribed,
+/* How long the keeper may sleep between polls while the compute process
+ * computes. MPI requests in flight are polled every millisecond at most
+ * (MPI progresses only when polled). The coordinator's poller alone can
+ * wait longer while it is quiet: a checkpoint then starts, or a failure is
+ * noticed, up to QUIET_POLL_NS later, against a thousand wake-ups a second
+ * taken from the application's core. */
+#define BUSY_POLL_NS 1000000
+#define QUIET_POLL_NS 10000000
+
+static long longest_pause(const struct keeper *k)
+{
+    if (k->ntracked > 0 || k->backlog_len > 0 || k->nheld > 0 || k->failure_reported)
+        return BUSY_POLL_NS;
+    for (size_t i = 0; i < k->npollers; i++)
+        if (k->pollers[i].fn != coord_poll || !coord_quiet(k->pollers[i].ctx))
+            return BUSY_POLL_NS;
+    return QUIET_POLL_NS;
+}
+
+/* Waits a little before the next poll while work is pending. When the
+ * compute process is waiting for it, the keeper spins (it has the PU to
+ * itself: the compute process sleeps on its futex) or, oversubscribed,
  * yields; when the compute process is computing, nothing is urgent and the
- * keeper sleeps on its doorbell, longer and longer up to a millisecond, so
- * it does not take the core the application is using — and the compute
+ * keeper sleeps on its doorbell, longer and longer up to longest_pause(),
+ * so it does not take the core the application is using — and the compute
  * process rings the doorbell as soon as it starts waiting. */
 static void pause_while_pending(struct keeper *k, long *backoff_ns)
 {
@@ -529,7 +548,8 @@ static void pause_while_pending(struct keeper *k, long *backoff_ns)
     }
     if (chan_sub_pending(k->ch))
         return;
-    *backoff_ns = *backoff_ns ? (*backoff_ns * 2 > 1000000 ? 1000000 : *backoff_ns * 2) : 20000;
+    long longest = longest_pause(k);
+    *backoff_ns = *backoff_ns ? (*backoff_ns * 2 > longest ? longest : *backoff_ns * 2) : 20000;
     chan_doorbell_wait_for(&ctl->keeper_bell, seen, *backoff_ns);
 }
 
@@ -726,9 +746,10 @@ static int start_coordinated(struct keeper *k, struct channel *ch)
         opt->start(opt->start_ctx, st.epoch ? st.image : NULL, st.cwd, ch, &cs) != 0)
         return -1;
     k->ch = ch;
+    const struct supervisor_files files = { st.output_path, { st.copy_path[0], st.copy_path[1] } };
     k->sup = supervisor_start_at(cs.pid, cs.out_fd, cs.err_fd, ch->ctl, st.emitted,
-                                 st.epoch ? st.cut : NULL);
-    if (!k->sup || supervisor_persist_positions(k->sup, st.output_path) != 0) {
+                                 st.epoch ? st.cut : NULL, &files);
+    if (!k->sup) {
         keeper_say(k, "cannot supervise the compute process: %s", strerror(errno));
         kill(cs.pid, SIGKILL);
         return -1;

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -51,7 +52,9 @@ struct supervisor {
     struct chan_output *published;
     struct chan_output unpublished;
     struct output_stream stream[2];
-    int positions_fd;          /* -1 until supervisor_persist_positions */
+    int positions_fd;          /* -1: no positions file */
+    int copy_fd[2];            /* the streams' copies; -1: none, or given up */
+    char copy_path[2][PATH_MAX];
     int downstream_unread;     /* the file counts bytes mpirun has not read */
     pthread_t thread;
     int thread_running;        /* touched by the keeper's thread only */
@@ -142,9 +145,31 @@ static ssize_t read_chunk(struct supervisor *s, int i, char *buf, size_t len,
     return n;
 }
 
+/* Writes `len` bytes of stream i at its position `at` into its copy. A
+ * copy that cannot be written is given up, with one line: the output is
+ * still forwarded. */
+static void copy_out(struct supervisor *s, int i, const char *buf, size_t len, uint64_t at)
+{
+    while (s->copy_fd[i] >= 0 && len > 0) {
+        ssize_t n = pwrite(s->copy_fd[i], buf, len, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            dprintf(STDERR_FILENO, "mpickpt: cannot write the output copy %s: %s; no more copied\n",
+                    s->copy_path[i], n < 0 ? strerror(errno) : "nothing written");
+            close(s->copy_fd[i]);
+            s->copy_fd[i] = -1;
+            return;
+        }
+        buf += n;
+        len -= (size_t)n;
+        at += (uint64_t)n;
+    }
+}
+
 /* Forwards what is readable on stream i now, less what an earlier
- * incarnation already emitted; closes it at end of file. Returns the bytes
- * read. Caller holds the lock. */
+ * incarnation already emitted, copying it first; closes the stream at end
+ * of file. Returns the bytes read. Caller holds the lock. */
 static size_t forward_available(struct supervisor *s, int i)
 {
     char buf[65536];
@@ -153,6 +178,8 @@ static size_t forward_available(struct supervisor *s, int i)
         struct output_split split;
         ssize_t n = read_chunk(s, i, buf, sizeof buf, &split);
         if (n > 0) {
+            copy_out(s, i, buf + split.drop, split.forward,
+                     output_stream_emitted(&s->stream[i]) - split.forward);
             /* A closed stdout of the keeper must not stop the app: the
              * bytes are dropped, as a write to a closed pipe would be. */
             (void)write_all(s->out_fd[i], buf + split.drop, split.forward);
@@ -310,13 +337,63 @@ static void free_supervisor(struct supervisor *s)
         close(s->wake_fd);
     if (s->positions_fd >= 0)
         close(s->positions_fd);
+    for (int i = 0; i < 2; i++)
+        if (s->copy_fd[i] >= 0)
+            close(s->copy_fd[i]);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
+/* Opens the positions file and the copies (created if needed, never
+ * truncated: a restarted job goes on writing them). */
+static int open_files(struct supervisor *s, const struct supervisor_files *files)
+{
+    if (!files)
+        return 0;
+    s->positions_fd = open(files->positions, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (s->positions_fd < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (snprintf(s->copy_path[i], sizeof s->copy_path[i], "%s", files->copy[i]) >=
+            (int)sizeof s->copy_path[i]) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        s->copy_fd[i] = open(files->copy[i], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (s->copy_fd[i] < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A job restarted from a cut at C after the killed job had emitted only P
+ * < C of stream i (bytes its keeper forwarded that died unread in the pipe
+ * to mpirun): the restored process will not write [P, C) again, so they
+ * are emitted from the copy, which has every byte the keeper read. What
+ * the copy lacks as well (never read from the compute process before the
+ * kill) is lost, and one line says so. */
+static void emit_from_copy(struct supervisor *s, int i, uint64_t from, uint64_t to)
+{
+    char buf[65536];
+    while (from < to && s->copy_fd[i] >= 0) {
+        size_t want = to - from < sizeof buf ? (size_t)(to - from) : sizeof buf;
+        ssize_t n = pread(s->copy_fd[i], buf, want, (off_t)from);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        (void)write_all(s->out_fd[i], buf, (size_t)n);
+        from += (uint64_t)n;
+    }
+    if (from < to)
+        dprintf(STDERR_FILENO, "mpickpt: %llu bytes of %s written before the checkpoint were lost"
+                " with the killed job\n", (unsigned long long)(to - from), i ? "stderr" : "stdout");
+}
+
 static struct supervisor *start(pid_t child, int out_fd, int err_fd,
                                 struct chan_doorbell *bell, struct chan_output *published,
-                                const uint64_t emitted[2], const uint64_t cut[2])
+                                const uint64_t emitted[2], const uint64_t cut[2],
+                                const struct supervisor_files *files)
 {
     struct supervisor *s = calloc(1, sizeof *s);
     if (!s)
@@ -324,12 +401,12 @@ static struct supervisor *start(pid_t child, int out_fd, int err_fd,
     pthread_mutex_init(&s->lock, NULL);
     s->child = child;
     s->in_fd[0] = s->in_fd[1] = -1;    /* on failure the caller keeps its pipes */
-    s->positions_fd = -1;
+    s->positions_fd = s->copy_fd[0] = s->copy_fd[1] = -1;
     s->pidfd = -1;
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->wake_fd >= 0)
         s->pidfd = open_pidfd(child);
-    if (s->pidfd < 0) {
+    if (s->pidfd < 0 || open_files(s, files) != 0) {
         int err = errno;
         free_supervisor(s);
         errno = err;
@@ -340,11 +417,14 @@ static struct supervisor *start(pid_t child, int out_fd, int err_fd,
     s->bell = bell;
     s->published = published ? published : &s->unpublished;
     adopt_pipes(s, out_fd, err_fd);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         output_stream_init(&s->stream[i], emitted[i]);
+        if (cut && cut[i] != OUTPUT_NO_POSITION && cut[i] > emitted[i])
+            emit_from_copy(s, i, emitted[i], cut[i]);
+    }
     restore_streams(s, cut);
     publish_all(s);
-    if (start_thread(s) != 0) {
+    if (persist_positions(s) != 0 || start_thread(s) != 0) {
         int err = errno;
         s->in_fd[0] = s->in_fd[1] = -1;
         free_supervisor(s);
@@ -357,16 +437,17 @@ static struct supervisor *start(pid_t child, int out_fd, int err_fd,
 struct supervisor *supervisor_start_at(pid_t child, int out_fd, int err_fd,
                                        struct chan_ctl *ctl,
                                        const uint64_t emitted[2],
-                                       const uint64_t cut[2])
+                                       const uint64_t cut[2],
+                                       const struct supervisor_files *files)
 {
-    return start(child, out_fd, err_fd, &ctl->keeper_bell, &ctl->output, emitted, cut);
+    return start(child, out_fd, err_fd, &ctl->keeper_bell, &ctl->output, emitted, cut, files);
 }
 
 struct supervisor *supervisor_start(pid_t child, int out_fd, int err_fd,
                                     struct chan_doorbell *keeper_bell)
 {
     static const uint64_t nothing_emitted[2] = { 0, 0 };
-    return start(child, out_fd, err_fd, keeper_bell, NULL, nothing_emitted, NULL);
+    return start(child, out_fd, err_fd, keeper_bell, NULL, nothing_emitted, NULL, NULL);
 }
 
 int supervisor_replace(struct supervisor *s, pid_t child, int out_fd, int err_fd,
@@ -395,20 +476,6 @@ int supervisor_replace(struct supervisor *s, pid_t child, int out_fd, int err_fd
     pthread_mutex_unlock(&s->lock);
     atomic_store(&s->exited, 0);
     return start_thread(s);
-}
-
-int supervisor_persist_positions(struct supervisor *s, const char *path)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    pthread_mutex_lock(&s->lock);
-    if (s->positions_fd >= 0)
-        close(s->positions_fd);
-    s->positions_fd = fd;
-    int rc = persist_positions(s);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
 }
 
 int supervisor_read_positions(const char *path, uint64_t pos[2])

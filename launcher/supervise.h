@@ -31,6 +31,18 @@
 
 struct supervisor;
 
+/* A coordinated job's files for a rank's output, in its job directory: the
+ * positions file (P of both streams as two native uint64_t, stdout first,
+ * after each chunk forwarded, less what the pipe to mpirun still holds:
+ * what a restarted keeper goes on from) and a copy of each stream (byte i
+ * of the stream at offset i, written before the chunk is forwarded, so it
+ * is the whole stream however the job was killed). Neither is fsynced: a
+ * killed process's page cache survives. */
+struct supervisor_files {
+    const char *positions;
+    const char *copy[2];
+};
+
 /* Starts supervising `child`, whose stdout/stderr are the read ends
  * `out_fd`/`err_fd` (taken over), rings &ctl->keeper_bell when it ends and
  * publishes positions in ctl->output. `emitted` is P per stream (stdout,
@@ -38,12 +50,16 @@ struct supervisor;
  * one. `cut` is the position per stream of the cut `child` was restored
  * to (the first P - cut[i] bytes it writes are dropped), or NULL for a
  * process started afresh (cut {0, 0}: in a new job nothing is dropped); a
- * stream at OUTPUT_NO_POSITION (common/output_filter.h) drops nothing.
- * Returns NULL with errno on failure. */
+ * stream at OUTPUT_NO_POSITION (common/output_filter.h) drops nothing; a
+ * cut beyond P (a restart after bytes died in a killed mpirun's pipe)
+ * first emits [P, cut) from the copy. `files` (NULL: none) are opened,
+ * created if needed, and kept up to date from then on. Returns NULL with
+ * errno on failure. */
 struct supervisor *supervisor_start_at(pid_t child, int out_fd, int err_fd,
                                        struct chan_ctl *ctl,
                                        const uint64_t emitted[2],
-                                       const uint64_t cut[2]);
+                                       const uint64_t cut[2],
+                                       const struct supervisor_files *files);
 /* As supervisor_start_at with emitted {0, 0} and no cut, ringing
  * `keeper_bell`, but publishing no positions (the compute process then
  * finds none at its cuts, and recoveries drop nothing). For callers that
@@ -68,13 +84,7 @@ struct supervisor *supervisor_start(pid_t child, int out_fd, int err_fd,
 int supervisor_replace(struct supervisor *s, pid_t child, int out_fd, int err_fd,
                        struct chan_ctl *ctl, const uint64_t cut[2]);
 
-/* Job restart: from now on, after each chunk forwarded, writes P of both
- * streams (two native uint64_t, stdout first: 16 bytes at offset 0,
- * pwrite, no fsync) to `path`, created if needed; writes the current
- * values at once. Call it once, right after the start. Returns 0, or -1
- * with errno. */
-int supervisor_persist_positions(struct supervisor *s, const char *path);
-/* Reads a file supervisor_persist_positions wrote into pos. Returns 0, or
+/* Reads a positions file (struct supervisor_files) into pos. Returns 0, or
  * -1 with errno (ENOENT: the job's keeper never started supervising, P is
  * {0, 0}; EPROTO: not 16 bytes). */
 int supervisor_read_positions(const char *path, uint64_t pos[2]);

@@ -12,11 +12,16 @@
  *     epochs/<n>/COMMITTED     epoch number and the MANIFEST's size and XXH64
  *     events/rank-<r>.log      causal mode
  *     stats/rank-<r>.json      per-rank counters of the last run
+ *     stats/rank-<r>.output    the rank's output positions
+ *     output/rank-<r>.stdout   the rank's whole stdout, and .stderr its
+ *                              stderr, across every run of the job
  *
  * Invariants:
  * - Every file is written with storage/layout_atomic.h: complete under its
  *   final name or absent. Names starting with '.' are temporaries, never
- *   part of anything.
+ *   part of anything. The exceptions are the output files
+ *   (stats/rank-<r>.output, output/), which the keepers write in place as
+ *   the output goes by (launcher/supervise.h).
  * - An epoch is a recovery line iff its COMMITTED exists and everything it
  *   vouches for checks out: COMMITTED is written last, after MANIFEST, after
  *   every rank's files are durable. An epoch without COMMITTED does not exist
@@ -110,6 +115,10 @@ int layout_stats_path(const struct layout_job *job, int rank, char out[PATH_MAX]
 /* <job>/stats/rank-<r>.output: the rank's output positions (launcher/
  * supervise.h), which a restarted job reads back. */
 int layout_output_path(const struct layout_job *job, int rank, char out[PATH_MAX]);
+/* <job>/output/rank-<r>.stdout (stream 0) or .stderr (stream 1): the copy
+ * of the rank's output (launcher/supervise.h). */
+int layout_output_copy_path(const struct layout_job *job, int rank, int stream,
+                            char out[PATH_MAX]);
 
 /* ---- epochs -------------------------------------------------------------- */
 

@@ -71,7 +71,7 @@ static int make_root(const char *root, char err[LAYOUT_ERROR_MAX])
 int layout_job_create(struct layout_job *job, const char *root,
                       const struct layout_job_info *info, char err[LAYOUT_ERROR_MAX])
 {
-    static const char *const subdirs[] = { "epochs", "events", "stats" };
+    static const char *const subdirs[] = { "epochs", "events", "stats", "output" };
     char path[PATH_MAX];
     if (layout_id_check(info->id) < 0)
         return layout_bad(err, EINVAL, "cannot create a job directory: bad job id \"%s\"", info->id);
@@ -139,6 +139,12 @@ int layout_events_path(const struct layout_job *job, int rank, char out[PATH_MAX
 int layout_output_path(const struct layout_job *job, int rank, char out[PATH_MAX])
 {
     return layout_path(out, "%s/stats/rank-%d.output", job->dir, rank);
+}
+
+int layout_output_copy_path(const struct layout_job *job, int rank, int stream,
+                            char out[PATH_MAX])
+{
+    return layout_path(out, "%s/output/rank-%d.%s", job->dir, rank, stream ? "stderr" : "stdout");
 }
 
 int layout_stats_path(const struct layout_job *job, int rank, char out[PATH_MAX])

@@ -430,6 +430,23 @@ same_rank_files() {
     return $ck_same
 }
 
+# same_copies WHAT DIR NP REF — the copies of stdout the keepers of the
+# job under DIR kept (output/rank-<r>.stdout), one after the other in rank
+# order, are REF's bytes: the job's whole stdout, however often it was
+# killed. Fails otherwise.
+same_copies() {
+    sc_r=0
+    : >"$tmp/copies.out"
+    while [ $sc_r -lt "$3" ]; do
+        cat "$(job_dir "$2")output/rank-$sc_r.stdout" >>"$tmp/copies.out" ||
+            fail "$1: no copy of rank $sc_r's stdout"
+        sc_r=$((sc_r + 1))
+    done
+    cmp -s "$4" "$tmp/copies.out" ||
+        fail "$1: the job directory's copy of stdout is not the native stdout:" \
+            "$(cmp "$4" "$tmp/copies.out" 2>&1)"
+}
+
 # native_reference NAME PROGRAM ARGS... — the native run on $np ranks: stdout in
 # $tmp/NAME.ref, its duration in centiseconds in ref_cs and
 # $tmp/NAME.ref.cs.

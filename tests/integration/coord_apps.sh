@@ -55,12 +55,14 @@ check_recovery() {
         { cat "$tmp/run.err" >&2; fail "$1: recovered from epoch $from_epoch, not one in [$3, $4]"; }
 }
 
-# check_outputs NAME WHAT [REF_PREFIX PREFIX] — the job's stdout is the
-# reference's (and its np output files those of REF_PREFIX).
+# check_outputs NAME WHAT DIR [REF_PREFIX PREFIX] — the stdout of the job
+# under DIR, and the keepers' copy of it, are the reference's (and its np
+# output files those of REF_PREFIX).
 check_outputs() {
     same_file "$tmp/$1.ref" "$tmp/run.out" "$2: stdout" || fail "$2: stdout differs from the native run's"
-    if [ $# -ge 4 ]; then
-        same_rank_files "$2" $np "$3" "$4" || fail "$2: output files differ from the native run's"
+    same_copies "$2" "$3" $np "$tmp/$1.ref"
+    if [ $# -ge 5 ]; then
+        same_rank_files "$2" $np "$4" "$5" || fail "$2: output files differ from the native run's"
     fi
 }
 
@@ -97,8 +99,8 @@ trial() {
         esac
     fi
     case $t_name in
-    ring*) check_outputs "$t_name" "$what" "$tmp/$t_name.ref" "$tmp/$t_name.run" ;;
-    *) check_outputs "$t_name" "$what" ;;
+    ring*) check_outputs "$t_name" "$what" "$t_dir" "$tmp/$t_name.ref" "$tmp/$t_name.run" ;;
+    *) check_outputs "$t_name" "$what" "$t_dir" ;;
     esac
     [ $ended_early = yes ] && return 0
     where="after $killed_after s, rank $killed_rank, checkpoint $killed_epoch committed"
@@ -138,6 +140,6 @@ killed_rank=$(random_below $np)
 kill_rank "$dir" "$killed_rank" SEGV || fail "$what: the job ended before the second kill"
 wait_job "$what"
 check_recovery "$what (second)" 2 "$killed_epoch" $((killed_epoch + 1))
-check_outputs ring "$what" "$tmp/ring.ref" "$tmp/ring.run"
+check_outputs ring "$what" "$dir" "$tmp/ring.ref" "$tmp/ring.run"
 echo "ok: $what: killed $first; SIGSEGV after $killed_after s, rank $killed_rank," \
     "checkpoint $killed_epoch committed; recovered from epoch $from_epoch; same output"

@@ -8,7 +8,9 @@
 # (the keepers' recorded positions) — nothing emitted twice, nothing wrong,
 # the last run to the end — and every rank's output file is the native one.
 # Bytes a killed mpirun had taken from the keepers but not yet written are
-# lost with it (at most a pipe's worth per run, reported in a note).
+# lost with it (at most a pipe's worth per run, reported in a note); the
+# copies of stdout in the job directory (output/rank-<r>.stdout) must be
+# the native stdout exactly.
 #   - coord_ring, killed at a random moment in the D/2 after its first
 #     committed checkpoint, restarted;
 #   - coord_ring, two restarts in a row: the restarted job is killed again
@@ -112,6 +114,7 @@ what="ring, one restart"
 start_job_np $np "$tmp/ck1" "$ring" "$tmp/ring.run" $ring_iterations
 kill_and_restart "$what" "$tmp/ck1" $((ref_cs / 2))
 check_joined "$what" "$tmp/ring.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
+same_copies "$what" "$tmp/ck1" $np "$tmp/ring.ref"
 same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
 echo "ok: $what: native $(cs_to_s $ref_cs) s; killed after $killed_after s" \
     "(checkpoint $killed_epoch committed, $(wc -c <"$tmp/run.out") bytes out)," \
@@ -136,6 +139,7 @@ check_from "$what (second restart)" rs2
 [ "$from" -eq "$second_kill_epoch" ] ||
     fail "$what: the second restart restored checkpoint $from, not the newest, $second_kill_epoch"
 check_joined "$what" "$tmp/ring.ref" "$tmp/run.out" "$pos1" "$tmp/rs1.out" "$pos2" "$tmp/rs2.out"
+same_copies "$what" "$tmp/ck2" $np "$tmp/ring.ref"
 same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
 echo "ok: $what: $first, restarted from $from, exactly-once stdout, same files"
 
@@ -155,6 +159,7 @@ grep -q "epoch $newest is not a usable recovery line.*falling back" "$tmp/rs.err
 check_from "$what" rs
 [ "$from" -lt "$newest" ] || fail "$what: restored checkpoint $from, the corrupted one"
 check_joined "$what" "$tmp/ring.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
+same_copies "$what" "$tmp/ck3" $np "$tmp/ring.ref"
 same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
 echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $newest corrupted," \
     "restarted from checkpoint $from, exactly-once stdout, same files"
@@ -164,5 +169,6 @@ native_reference gauss_coll "$top_builddir/apps/gauss" --n 2400 --collectives
 start_job_np $np "$tmp/ck4" "$top_builddir/apps/gauss" --n 2400 --collectives
 kill_and_restart "$what" "$tmp/ck4" $((ref_cs / 3))
 check_joined "$what" "$tmp/gauss_coll.ref" "$tmp/run.out" "$pos" "$tmp/rs.out"
+same_copies "$what" "$tmp/ck4" $np "$tmp/gauss_coll.ref"
 echo "ok: $what: native $(cs_to_s $ref_cs) s; killed after $killed_after s" \
     "(checkpoint $killed_epoch committed), restarted from checkpoint $from, same stdout"
