@@ -19,7 +19,10 @@
  *
  * The plugin's own entry point (an app started with LD_PRELOAD) reaches the
  * same keeper through the internal --adopt form: the plugin forked the
- * compute process itself and hands over its pid, channel and output pipes.
+ * compute process itself and hands over its pid, channel and output pipes,
+ * and the program's command line after "--". With checkpoints, that
+ * process is the first compute process; after a failure the keeper starts
+ * the program again, or restores it, as above.
  */
 #include "config.h"
 
@@ -81,6 +84,7 @@ struct run_args {
     struct mk_config cfg;
     int adopt;                 /* internal: the plugin forked the compute */
     int adopt_fds[4];          /* pid, channel, stdout, stderr */
+    int adopted;               /* coordinated: that process was started */
     const char *restart;       /* job directory to restart, or NULL */
     char **app_argv;
 };
@@ -251,6 +255,41 @@ static int start_for_keeper(void *ctx, const char *image, const char *cwd, struc
     return 0;
 }
 
+/* Maps the channel the plugin created and takes over its compute process
+ * and pipes. Returns 0, or -1 after one line. */
+static int adopt_compute(struct run_args *ra, struct channel *ch, pid_t *compute, int *out_fd,
+                         int *err_fd)
+{
+    int rc = chan_attach(ch, ra->adopt_fds[1], NULL);
+    if (rc != 0) {
+        fprintf(stderr, "mpickpt-run: cannot map the channel of libmpickpt.so: %s\n", strerror(-rc));
+        return -1;
+    }
+    *compute = ra->adopt_fds[0];
+    *out_fd = ra->adopt_fds[2];
+    *err_fd = ra->adopt_fds[3];
+    return 0;
+}
+
+/* keeper_start_fn of a coordinated job the plugin started: the process it
+ * forked first, then as start_for_keeper. */
+static int start_adopted_for_keeper(void *ctx, const char *image, const char *cwd,
+                                    struct channel *ch, struct compute_started *out)
+{
+    struct run_args *ra = ctx;
+    if (ra->adopted)
+        return start_for_keeper(ctx, image, cwd, ch, out);
+    ra->adopted = 1;
+    static struct binding_plan plan;
+    if (adopt_compute(ra, ch, &out->pid, &out->out_fd, &out->err_fd) != 0)
+        return -1;
+    binding_apply(out->pid, &plan);
+    out->policy = plan.policy;
+    out->idle_cores = plan.idle_cores;
+    out->binding = plan.where;
+    return 0;
+}
+
 /* A protocol that takes checkpoints: coordinated, also by default when
  * checkpoints are asked for (--interval) or a coordinated job restarts. */
 static int coordinated(struct run_args *ra)
@@ -264,11 +303,19 @@ int main(int argc, char **argv)
 {
     struct run_args ra = {0};
     parse_args(argc, argv, &ra);
-    if (!ra.adopt && coordinated(&ra)) {
+    if (coordinated(&ra)) {
         struct channel ch = { .fd = -1 };
-        struct keeper_options opt = { .cfg = ra.cfg, .start = start_for_keeper,
+        struct keeper_options opt = { .cfg = ra.cfg,
+                                      .start = ra.adopt ? start_adopted_for_keeper
+                                                        : start_for_keeper,
                                       .start_ctx = &ra, .app_argv = ra.app_argv,
                                       .restart_dir = ra.restart };
+        if (ra.adopt && !ra.app_argv[0]) {
+            fprintf(stderr, "mpickpt-run: checkpoints need the program's command line, which "
+                            "libmpickpt.so could not read\n");
+            kill(ra.adopt_fds[0], SIGKILL);
+            return 2;
+        }
         if (!ra.restart) {
             char why[512];
             if (launch_check_program(ra.app_argv[0], launch_plugin_path(), why, sizeof why) != 0) {
@@ -279,24 +326,12 @@ int main(int argc, char **argv)
         return keeper_run(&ch, NULL, &opt);
     }
 
-    if (ra.adopt && coordinated(&ra)) {
-        fprintf(stderr, "mpickpt-run: checkpoints need the job started through mpickpt-run "
-                        "(mpirun ... mpickpt-run --interval=... -- PROGRAM); the preloaded "
-                        "libmpickpt.so runs without them\n");
-        return 2;
-    }
     struct channel ch = { .fd = -1 };
     pid_t compute;
     int out_fd, err_fd;
     if (ra.adopt) {
-        int rc = chan_attach(&ch, ra.adopt_fds[1], NULL);
-        if (rc != 0) {
-            fprintf(stderr, "mpickpt-run: cannot map the channel of libmpickpt.so: %s\n", strerror(-rc));
+        if (adopt_compute(&ra, &ch, &compute, &out_fd, &err_fd) != 0)
             return 1;
-        }
-        compute = ra.adopt_fds[0];
-        out_fd = ra.adopt_fds[2];
-        err_fd = ra.adopt_fds[3];
     } else if (start_compute(&ra, &ch, NULL, NULL, &compute, &out_fd, &err_fd) != 0) {
         return 1;
     }

@@ -5,7 +5,11 @@
  * The parent must become the keeper, not the child: mpirun and Open MPI's
  * runtime know the parent's pid and environment, and the keeper is the
  * process that calls MPI_Init for real. It execs mpickpt-run without the
- * plugin preloaded, so no MPI call in the keeper is ever intercepted.
+ * plugin preloaded, so no MPI call in the keeper is ever intercepted, and
+ * hands it the program's command line (after "--") and the plugin's path
+ * (MPICKPT_PLUGIN): a keeper that checkpoints starts the program again
+ * when a failure comes before the first checkpoint. The child is set up as
+ * mpickpt-run sets up the compute processes it starts itself.
  */
 #include "plugin/spawn.h"
 
@@ -27,7 +31,8 @@ static const char *keeper_path(void)
     return env && *env ? env : MPICKPT_KEEPER_PATH;
 }
 
-/* Removes libmpickpt.so from LD_PRELOAD, keeping any other preloads. */
+/* Removes libmpickpt.so from LD_PRELOAD, keeping any other preloads; the
+ * keeper finds it in MPICKPT_PLUGIN (unless that is set already). */
 static void unpreload_plugin(void)
 {
     const char *old = getenv("LD_PRELOAD");
@@ -43,8 +48,10 @@ static void unpreload_plugin(void)
     }
     for (char *save = NULL, *item = strtok_r(copy, ": ", &save); item;
          item = strtok_r(NULL, ": ", &save)) {
-        if (strstr(item, "libmpickpt"))
+        if (strstr(item, "libmpickpt")) {
+            setenv("MPICKPT_PLUGIN", item, 0);
             continue;
+        }
         if (*kept)
             strcat(kept, ":");
         strcat(kept, item);
@@ -63,13 +70,49 @@ static _Noreturn void fail(const char *what)
     exit(1);
 }
 
+/* "mpickpt-run --adopt=... -- <this program's argv>", from
+ * /proc/self/cmdline (NUL-separated arguments); NULL if it cannot be read. */
+static char **keeper_argv(const char *adopt)
+{
+    enum { CMDLINE_MAX = 1 << 20 };
+    char *text = malloc(CMDLINE_MAX);
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (!text || fd < 0)
+        return NULL;
+    size_t len = 0;
+    ssize_t n;
+    while (len < CMDLINE_MAX - 1 && (n = read(fd, text + len, CMDLINE_MAX - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    if (len == 0 || len >= CMDLINE_MAX - 1)
+        return NULL;
+    text[len] = '\0';
+    size_t nargs = 0;
+    for (size_t i = 0; i < len; i++)
+        nargs += text[i] == '\0';
+    char **argv = calloc(nargs + 4, sizeof *argv);
+    if (!argv)
+        return NULL;
+    size_t at = 0;
+    argv[at++] = "mpickpt-run";
+    argv[at++] = (char *)adopt;
+    argv[at++] = "--";
+    for (size_t i = 0; i < len; i += strlen(text + i) + 1)
+        argv[at++] = text + i;
+    return argv;
+}
+
 static _Noreturn void become_keeper(pid_t compute, int channel_fd, int out_fd, int err_fd)
 {
     char adopt[96];
     snprintf(adopt, sizeof adopt, "--adopt=%d,%d,%d,%d", (int)compute, channel_fd, out_fd, err_fd);
     unpreload_plugin();
     const char *path = keeper_path();
-    execl(path, "mpickpt-run", adopt, (char *)NULL);
+    char **argv = keeper_argv(adopt);
+    if (argv)
+        execv(path, argv);
+    else /* without the program: a keeper that does not checkpoint needs none */
+        execl(path, "mpickpt-run", adopt, (char *)NULL);
     fprintf(stderr, "mpickpt: cannot start the keeper %s: %s (set MPICKPT_KEEPER to the path of "
             "mpickpt-run)\n", path, strerror(errno));
     kill(compute, SIGKILL);
@@ -107,6 +150,9 @@ int spawn_keeper(void)
         become_keeper(pid, ch.fd, out_pipe[0], err_pipe[0]);
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the keeper */
+    /* Signals mpirun forwards to the job (SIGUSR1: checkpoint, SIGTERM)
+     * are the keeper's to act on, not the application's. */
+    setpgid(0, 0);
     dup2(out_pipe[1], STDOUT_FILENO);
     dup2(err_pipe[1], STDERR_FILENO);
     close(out_pipe[0]);

@@ -41,7 +41,8 @@
 #                   restarted job committed a checkpoint of its own and
 #                   restarted again —; the killed runs' stdout followed by
 #                   the last restart's must be the native stdout (exactly
-#                   once across restarts) and the files the native ones;
+#                   once across restarts), and so must the copy of stdout
+#                   in the job directory, and the files the native ones;
 #                   N/2 trials (at least 1);
 # with M = (N + 4) / 5 (4 for the default 20): 50 multi-rank trials by
 # default. A trial ends identical (the
@@ -353,6 +354,13 @@ trial_coord_restart() {
     cat $r_outs "$1/rs.out" >"$1/joined.out"
     same_rank_files "trial" $coord_np "$2/ring.ref" "$1/ring.run" ||
         { echo "$detail; output files differ"; exit 3; }
+    r_rank=0
+    while [ $r_rank -lt $coord_np ]; do
+        cat "$(job_dir "$r_dir")output/rank-$r_rank.stdout"
+        r_rank=$((r_rank + 1))
+    done >"$1/copies.out"
+    cmp -s "$2/ring.out" "$1/copies.out" ||
+        { echo "$detail; the job directory's copy of stdout differs"; exit 3; }
     verdict "$2/ring.out" "$1/joined.out"
 }
 
