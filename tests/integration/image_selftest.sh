@@ -22,20 +22,27 @@ restore="$top_builddir/launcher/restore/mpickpt-restore"
 bound="timeout -k 5 60"
 args="--steps 1500 --work 20000 --mem 16"
 
-# The reference: no checkpoint at all. Its duration bounds the random kill
-# delays below, so a kill lands while the run is still going however fast
-# or loaded the machine is.
-start_ns=$(date +%s%N)
+# The reference: no checkpoint at all. Its output file (a line per step)
+# measures how far a run has got: kills come at a point of progress, not
+# of time, so they land while the run is still going however fast or
+# loaded the machine is.
 $bound "$prog" $args --out "$tmp/ref.dat" >"$tmp/ref.out" || fail "reference run failed"
-ref_s=$(awk -v ns="$(($(date +%s%N) - start_ns))" 'BEGIN { printf "%.3f", ns / 1e9 }')
-# kill_window FRACTION — that fraction of the reference run, at least 0.1 s.
-kill_window() {
-    awk -v t="$ref_s" -v f="$1" 'BEGIN { w = t * f; printf "%.3f", w < 0.1 ? 0.1 : w }'
-}
+ref_bytes=$(wc -c <"$tmp/ref.dat")
 
-# random_sleep MAX — sleeps a random time in [0.05, MAX) seconds.
-random_sleep() {
-    sleep "$(awk -v max="$1" 'BEGIN { srand(); m = max > 0.06 ? max : 0.06; printf "%.3f", 0.05 + rand() * (m - 0.05) }')"
+# wait_progress FILE MAX_FRACTION — waits until output file FILE has grown
+# to a random size between its size now and MAX_FRACTION of the
+# reference's (it only grows, to the reference's size: this ends), at most
+# 60 s.
+wait_progress() {
+    wp_now=$(stat -c %s "$1" 2>/dev/null || echo 0)
+    wp_target=$(awk -v now="$wp_now" -v max="$(awk -v r="$ref_bytes" -v f="$2" 'BEGIN { printf "%d", r * f }')" \
+        'BEGIN { srand(); if (max < now) max = now; printf "%d", now + rand() * (max - now) }')
+    i=0
+    while [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -lt "$wp_target" ]; do
+        i=$((i + 1))
+        [ $i -lt 6000 ] || fail "$1 did not reach $wp_target bytes in 60 s"
+        sleep 0.01
+    done
 }
 
 # wait_for_image IMAGE OLD_INODE — waits until IMAGE exists with an inode
@@ -83,7 +90,7 @@ trial() {
     pid=$!
     bg="$bg $pid"
     wait_for_image "$img" ""
-    random_sleep "$(kill_window 0.3)"
+    wait_progress "$tmp/$name.dat" 0.6
     kill_running $pid "$name: the first run"
     check_unfinished "$name"
     $bound $restore_prefix "$restore" "$img" 2>>"$tmp/$name.err"
@@ -108,7 +115,7 @@ img="$tmp/chain.img"
 pid=$!
 bg="$bg $pid"
 wait_for_image "$img" ""
-random_sleep "$(kill_window 0.15)"
+wait_progress "$tmp/chain.dat" 0.3
 kill_running $pid "chain: the first run"
 first=$(stat -c %i "$img")
 (exec "$restore" "$img" 2>>"$tmp/chain.err") &
