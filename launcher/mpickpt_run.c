@@ -240,18 +240,24 @@ static int start_compute(struct run_args *ra, struct channel *ch, const char *im
     return 0;
 }
 
+/* Binds a started compute process next to its keeper and says how. */
+static void bind_compute(struct compute_started *out)
+{
+    static struct binding_plan plan;
+    binding_apply(out->pid, &plan);
+    out->policy = plan.policy;
+    out->idle_cores = plan.idle_cores;
+    out->binding = plan.where;
+}
+
 /* keeper_start_fn of a coordinated job: the compute process, and where it
  * runs. */
 static int start_for_keeper(void *ctx, const char *image, const char *cwd, struct channel *ch,
                             struct compute_started *out)
 {
-    static struct binding_plan plan;
     if (start_compute(ctx, ch, image, cwd, &out->pid, &out->out_fd, &out->err_fd) != 0)
         return -1;
-    binding_apply(out->pid, &plan);
-    out->policy = plan.policy;
-    out->idle_cores = plan.idle_cores;
-    out->binding = plan.where;
+    bind_compute(out);
     return 0;
 }
 
@@ -280,13 +286,9 @@ static int start_adopted_for_keeper(void *ctx, const char *image, const char *cw
     if (ra->adopted)
         return start_for_keeper(ctx, image, cwd, ch, out);
     ra->adopted = 1;
-    static struct binding_plan plan;
     if (adopt_compute(ra, ch, &out->pid, &out->out_fd, &out->err_fd) != 0)
         return -1;
-    binding_apply(out->pid, &plan);
-    out->policy = plan.policy;
-    out->idle_cores = plan.idle_cores;
-    out->binding = plan.where;
+    bind_compute(out);
     return 0;
 }
 
