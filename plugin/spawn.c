@@ -76,23 +76,23 @@ static char **keeper_argv(const char *adopt)
 {
     enum { CMDLINE_MAX = 1 << 20 };
     char *text = malloc(CMDLINE_MAX);
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (!text || fd < 0)
-        return NULL;
+    int fd = text ? open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC) : -1;
     size_t len = 0;
     ssize_t n;
-    while (len < CMDLINE_MAX - 1 && (n = read(fd, text + len, CMDLINE_MAX - 1 - len)) > 0)
+    while (fd >= 0 && len < CMDLINE_MAX - 1 &&
+           (n = read(fd, text + len, CMDLINE_MAX - 1 - len)) > 0)
         len += (size_t)n;
-    close(fd);
-    if (len == 0 || len >= CMDLINE_MAX - 1)
-        return NULL;
-    text[len] = '\0';
+    if (fd >= 0)
+        close(fd);
     size_t nargs = 0;
     for (size_t i = 0; i < len; i++)
         nargs += text[i] == '\0';
-    char **argv = calloc(nargs + 4, sizeof *argv);
-    if (!argv)
+    char **argv = len > 0 && len < CMDLINE_MAX - 1 ? calloc(nargs + 4, sizeof *argv) : NULL;
+    if (!argv) {
+        free(text);
         return NULL;
+    }
+    text[len] = '\0';
     size_t at = 0;
     argv[at++] = "mpickpt-run";
     argv[at++] = (char *)adopt;

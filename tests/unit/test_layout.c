@@ -285,6 +285,31 @@ static void test_job_json_round_trip(void **state)
     layout_job_info_free(&out);
 }
 
+/* A new job directory has a place for every per-rank file the keepers
+ * write outside the epochs, among them the copies of each rank's output. */
+static void test_job_directory_has_the_per_rank_places(void **state)
+{
+    struct fixture *fx = *state;
+    char err[LAYOUT_ERROR_MAX], path[PATH_MAX], want[PATH_MAX];
+    struct layout_job_info in = { .id = "job-3", .np = 2, .protocol = "coordinated" };
+    struct layout_job job;
+    struct stat st;
+    assert_int_equal(layout_job_create(&job, fx->root, &in, err), 0);
+    assert_int_equal(layout_output_copy_path(&job, 1, 0, path), 0);
+    snprintf(want, sizeof want, "%s/job-3/output/rank-1.stdout", fx->root);
+    assert_string_equal(path, want);
+    assert_int_equal(layout_output_copy_path(&job, 1, 1, path), 0);
+    snprintf(want, sizeof want, "%s/job-3/output/rank-1.stderr", fx->root);
+    assert_string_equal(path, want);
+    int fd = open(path, O_WRONLY | O_CREAT, 0644); /* its directory exists */
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(layout_output_path(&job, 0, path), 0);
+    *strrchr(path, '/') = '\0';
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+}
+
 /* The reader takes JSON as anyone may write it: other field order, unknown
  * fields, every escape; only the checksum must come last. */
 static void test_job_json_reader_takes_any_json(void **state)
@@ -703,6 +728,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_atomic_write_error_names_path_and_errno, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_job_json_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_directory_has_the_per_rank_places, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_job_json_reader_takes_any_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_json_damage_is_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_create_refuses_existing_job_and_bad_id, setup,
