@@ -19,8 +19,9 @@
  * the served submissions numbered up to sub_cut whose completion the
  * compute process had not seen; the keeper state of an epoch is written
  * only once every message sent to this rank before the senders' cuts has
- * arrived, every pre-cut collective has completed and the image is
- * durable; rank 0 commits an epoch only when every rank reported DONE.
+ * arrived, every pre-cut collective has completed, the image is durable
+ * and the output written before the cut is in the job directory's copy;
+ * rank 0 commits an epoch only when every rank reported DONE.
  */
 #ifndef MPICKPT_LAUNCHER_COORD_H
 #define MPICKPT_LAUNCHER_COORD_H

@@ -11,7 +11,8 @@
  * completions released → once every pre-cut submission is served,
  * CUT_DONE → ALL_CUT: peers' sent counts and collective minima; held-back
  * submissions served → balanced, pre-cut collectives complete, image
- * durable → keeper state written, DONE → RUNNING.
+ * durable, output written before the cut copied → keeper state written,
+ * DONE → RUNNING.
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/output_filter.h"
 #include "launcher/comm_log.h"
 #include "launcher/coord_internal.h"
 #include "launcher/keeper.h"
@@ -504,6 +506,21 @@ static void finish_epoch(struct coord *c)
     c->n_coll_wait = 0;
 }
 
+/* Whether the output the compute process wrote before its cut has been
+ * read and copied into the job directory: an epoch whose cut lies beyond
+ * the copy could not give a restarted job the bytes a killed mpirun lost
+ * (launcher/supervise.h). */
+static int output_copied(struct coord *c)
+{
+    uint64_t emitted[2];
+    const uint64_t cut[2] = { c->ks.stdout_bytes, c->ks.stderr_bytes };
+    keeper_output_emitted(c->k, emitted);
+    for (int i = 0; i < 2; i++)
+        if (cut[i] != OUTPUT_NO_POSITION && emitted[i] < cut[i])
+            return 0;
+    return 1;
+}
+
 /* Moves this rank's checkpoint along; called at every poll. */
 static void advance(struct coord *c)
 {
@@ -532,7 +549,8 @@ static void advance(struct coord *c)
         p2p_drain(c->k);
     coord_fence_poll(c);
     if (c->ep.phase == EPOCH_DRAINING && c->all_cut && epoch_balanced(&c->ep) &&
-        c->n_coll_wait == 0 && atomic_load_explicit(&ck->done, memory_order_acquire) == c->epoch)
+        c->n_coll_wait == 0 && atomic_load_explicit(&ck->done, memory_order_acquire) == c->epoch &&
+        output_copied(c))
         finish_epoch(c);
 }
 

@@ -729,6 +729,11 @@ _Noreturn void keeper_stop(struct keeper *k, int status)
     _exit(status);
 }
 
+void keeper_output_emitted(struct keeper *k, uint64_t pos[2])
+{
+    supervisor_positions(k->sup, pos);
+}
+
 pid_t keeper_compute_pid(const struct keeper *k)
 {
     return supervisor_pid(k->sup);

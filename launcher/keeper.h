@@ -157,6 +157,9 @@ int keeper_recover(struct keeper *k, const char *image, const char *cwd, const u
 _Noreturn void keeper_stop(struct keeper *k, int status);
 /* The current compute process. */
 pid_t keeper_compute_pid(const struct keeper *k);
+/* How far the job's stdout and stderr have been forwarded, and copied into
+ * the job directory (launcher/supervise.h: P of each stream). */
+void keeper_output_emitted(struct keeper *k, uint64_t pos[2]);
 /* The mapped channel (for heap access). */
 struct channel *keeper_channel(struct keeper *k);
 /* This rank in MPI_COMM_WORLD. */

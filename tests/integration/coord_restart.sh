@@ -20,6 +20,9 @@
 #   - coord_ring, the newest committed epoch's rank-2 image corrupted (one
 #     byte inverted): the restart says it falls back and restores the
 #     epoch before, with the same result;
+#   - coord_ring with mpirun frozen (SIGSTOP) from one committed checkpoint
+#     to the next, then killed: bytes the keepers forwarded that mpirun
+#     never read must come back from the job directory's copy, none lost;
 #   - gauss --collectives (broadcasts, which do not synchronize: the
 #     collective fence; its stdout comes at the end only), killed and
 #     restarted once.
@@ -163,6 +166,34 @@ same_copies "$what" "$tmp/ck3" $np "$tmp/ring.ref"
 same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
 echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $newest corrupted," \
     "restarted from checkpoint $from, exactly-once stdout, same files"
+
+# mpirun frozen (SIGSTOP) once a checkpoint is committed, killed with the
+# job once the next one is: the keepers had forwarded bytes written before
+# that checkpoint's cut that mpirun never read (they sat in its pipes), so
+# the restart must emit them from the job directory's copy. Nothing may be
+# missing here: stdout exactly once, whole.
+what="ring, mpirun frozen before the kill"
+start_job_np $np "$tmp/ck5" "$ring" "$tmp/ring.run" $ring_iterations
+wait_epoch "$tmp/ck5" 1
+frozen_epoch=$(newest_epoch "$tmp/ck5")
+kill -STOP $(pgrep -P "$job_pid")
+wait_epoch "$tmp/ck5" $((frozen_epoch + 1))
+killed_after=$(cs_to_s $(($(now_cs) - job_start)))
+kill_job
+pos=$(emitted "$tmp/ck5")
+restart_job "$tmp/ck5" "$what"
+check_from "$what" rs
+[ "$from" -gt "$frozen_epoch" ] ||
+    fail "$what: restored checkpoint $from, not one taken while mpirun was frozen"
+! grep -q "were lost" "$tmp/rs.err" || fail "$what: $(grep "were lost" "$tmp/rs.err")"
+cat "$tmp/run.out" "$tmp/rs.out" | cmp -s "$tmp/ring.ref" - ||
+    fail "$what: the killed run's stdout and the restart's are not the native stdout" \
+        "(killed run $(wc -c <"$tmp/run.out") bytes, its keeper at $pos, restart $(wc -c <"$tmp/rs.out"))"
+same_copies "$what" "$tmp/ck5" $np "$tmp/ring.ref"
+same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
+echo "ok: $what: frozen at checkpoint $frozen_epoch, killed after $killed_after s," \
+    "restarted from checkpoint $from; $(wc -c <"$tmp/run.out") bytes out before the freeze," \
+    "the restart emitted from byte $pos: exactly-once stdout, same files"
 
 what="gauss --collectives, one restart"
 native_reference gauss_coll "$top_builddir/apps/gauss" --n 2400 --collectives
