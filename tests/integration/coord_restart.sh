@@ -20,9 +20,10 @@
 #   - coord_ring, the newest committed epoch's rank-2 image corrupted (one
 #     byte inverted): the restart says it falls back and restores the
 #     epoch before, with the same result;
-#   - coord_ring with mpirun frozen (SIGSTOP) from one committed checkpoint
-#     to the next, then killed: bytes the keepers forwarded that mpirun
-#     never read must come back from the job directory's copy, none lost;
+#   - coord_ring printing on stderr, mpirun frozen (SIGSTOP) from one
+#     committed checkpoint to the next, then killed: bytes the keepers
+#     forwarded that mpirun never read must come back from the job
+#     directory's copy, none lost;
 #   - gauss --collectives (broadcasts, which do not synchronize: the
 #     collective fence; its stdout comes at the end only), killed and
 #     restarted once.
@@ -168,32 +169,49 @@ echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $new
     "restarted from checkpoint $from, exactly-once stdout, same files"
 
 # mpirun frozen (SIGSTOP) once a checkpoint is committed, killed with the
-# job once the next one is: the keepers had forwarded bytes written before
-# that checkpoint's cut that mpirun never read (they sat in its pipes), so
-# the restart must emit them from the job directory's copy. Nothing may be
-# missing here: stdout exactly once, whole.
-what="ring, mpirun frozen before the kill"
-start_job_np $np "$tmp/ck5" "$ring" "$tmp/ring.run" $ring_iterations
+# job once the next one is, the ring's lines on stderr (COORD_RING_STDERR:
+# a pipe to mpirun, whose unread bytes the keeper counts; MPICKPT_QUIET, so
+# that no keeper line sits among them): the keepers had forwarded bytes
+# written before that checkpoint's cut that mpirun never read, so the
+# restart (from the newest checkpoint: quiet, it does not say so) must
+# emit them from the job directory's copy: its stderr is the native lines
+# from its keeper's position on, that position before the cut.
+what="ring on stderr, mpirun frozen before the kill"
+COORD_RING_STDERR=1 MPICKPT_QUIET=1 \
+    start_job_np $np "$tmp/ck5" "$ring" "$tmp/ring.run" $ring_iterations
 wait_epoch "$tmp/ck5" 1
 frozen_epoch=$(newest_epoch "$tmp/ck5")
-kill -STOP $(pgrep -P "$job_pid")
+mpirun_pid=$(for p in $(descendants "$job_pid"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = mpirun ] && echo "$p"; done)
+[ -n "$mpirun_pid" ] || fail "$what: no mpirun below the job"
+kill -STOP $mpirun_pid
 wait_epoch "$tmp/ck5" $((frozen_epoch + 1))
 killed_after=$(cs_to_s $(($(now_cs) - job_start)))
 kill_job
-pos=$(emitted "$tmp/ck5")
+killed_epoch=$(newest_epoch "$tmp/ck5")
+pos=$(od -An -tu8 -j8 -N8 "$(job_dir "$tmp/ck5")stats/rank-0.output" | tr -d ' ')
 restart_job "$tmp/ck5" "$what"
-check_from "$what" rs
-[ "$from" -gt "$frozen_epoch" ] ||
-    fail "$what: restored checkpoint $from, not one taken while mpirun was frozen"
 ! grep -q "were lost" "$tmp/rs.err" || fail "$what: $(grep "were lost" "$tmp/rs.err")"
-cat "$tmp/run.out" "$tmp/rs.out" | cmp -s "$tmp/ring.ref" - ||
-    fail "$what: the killed run's stdout and the restart's are not the native stdout" \
-        "(killed run $(wc -c <"$tmp/run.out") bytes, its keeper at $pos, restart $(wc -c <"$tmp/rs.out"))"
-same_copies "$what" "$tmp/ck5" $np "$tmp/ring.ref"
+# The restart goes on exactly at its keeper's position, which lies before
+# the restored cut: what mpirun never read comes from the copy.
+tail -c +$((pos + 1)) "$tmp/ring.ref" | cmp -s - "$tmp/rs.err" ||
+    fail "$what: the restart's stderr is not the native lines from byte $pos, where its keeper was:" \
+        "$(tail -c +$((pos + 1)) "$tmp/ring.ref" | cmp - "$tmp/rs.err" 2>&1)"
+killed_bytes=$(wc -c <"$tmp/run.err")
+head -c "$killed_bytes" "$tmp/ring.ref" | cmp -s - "$tmp/run.err" ||
+    fail "$what: the killed run's stderr is not a beginning of the native lines"
+# What a stopped mpirun had read and not yet written (one read's worth at
+# most) is lost from its stderr, not from the copy.
+[ "$killed_bytes" -le "$pos" ] && [ $((pos - killed_bytes)) -le 65536 ] ||
+    fail "$what: the killed run wrote $killed_bytes bytes, its keeper's position is $pos"
+[ "$killed_bytes" -eq "$pos" ] ||
+    echo "note: $what: $((pos - killed_bytes)) bytes were inside the stopped mpirun (lost with it)"
+cat "$(job_dir "$tmp/ck5")"output/rank-*.stderr | cmp -s "$tmp/ring.ref" - ||
+    fail "$what: the job directory's copy of stderr is not the native lines"
 same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
-echo "ok: $what: frozen at checkpoint $frozen_epoch, killed after $killed_after s," \
-    "restarted from checkpoint $from; $(wc -c <"$tmp/run.out") bytes out before the freeze," \
-    "the restart emitted from byte $pos: exactly-once stdout, same files"
+echo "ok: $what: frozen at checkpoint $frozen_epoch, killed after $killed_after s" \
+    "(checkpoint $killed_epoch); $(wc -c <"$tmp/run.err") bytes out before the freeze," \
+    "the restart went on from byte $pos: exactly once, same copy, same files"
 
 what="gauss --collectives, one restart"
 native_reference gauss_coll "$top_builddir/apps/gauss" --n 2400 --collectives

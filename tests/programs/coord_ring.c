@@ -18,7 +18,10 @@
  * the keeper during the run, not only at exit), and every rank appends one
  * line per iteration to its own file PREFIX.<rank> through a buffered
  * FILE* (so stdio buffers are part of a checkpoint). Rank 0 ends with
- * "done <iterations> iterations on <size> ranks".
+ * "done <iterations> iterations on <size> ranks". With COORD_RING_STDERR
+ * set in the environment, rank 0's lines go to stderr instead (Open MPI
+ * hands a rank's stderr to mpirun through a pipe, its stdout through a
+ * pseudo-terminal).
  *
  * Invariant: the output (stdout and every PREFIX.<rank>) depends only on
  * the arguments and the rank count: integer arithmetic, fixed message
@@ -91,6 +94,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: coord_ring PREFIX ITERATIONS [WORK]\n");
         return 2;
     }
+    FILE *lines = getenv("COORD_RING_STDERR") ? stderr : stdout;
     MPI_Init(&argc, &argv);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -111,8 +115,9 @@ int main(int argc, char **argv)
                 (unsigned long long)value, (long long)token, (long long)sums[0],
                 (long long)sums[1]);
         if (rank == 0) {
-            printf("iter %ld token %lld sum %lld\n", i, (long long)token, (long long)sums[0]);
-            fflush(stdout);
+            fprintf(lines, "iter %ld token %lld sum %lld\n", i, (long long)token,
+                    (long long)sums[0]);
+            fflush(lines);
         }
     }
     if (fclose(out) != 0) {
@@ -120,7 +125,7 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     if (rank == 0)
-        printf("done %ld iterations on %d ranks\n", iterations, size);
+        fprintf(lines, "done %ld iterations on %d ranks\n", iterations, size);
     MPI_Finalize();
     return 0;
 }
