@@ -290,7 +290,7 @@ static void test_job_json_round_trip(void **state)
 static void test_job_directory_has_the_per_rank_places(void **state)
 {
     struct fixture *fx = *state;
-    char err[LAYOUT_ERROR_MAX], path[PATH_MAX], want[PATH_MAX];
+    char err[LAYOUT_ERROR_MAX], path[PATH_MAX], want[PATH_MAX + 64];
     struct layout_job_info in = { .id = "job-3", .np = 2, .protocol = "coordinated" };
     struct layout_job job;
     struct stat st;
