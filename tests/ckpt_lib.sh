@@ -447,56 +447,6 @@ same_copies() {
             "$(cmp "$4" "$tmp/copies.out" 2>&1)"
 }
 
-# emitted DIR — the stdout position rank 0's keeper of the job under DIR
-# recorded last (stats/rank-0.output: stdout bytes, then stderr bytes, 8
-# bytes each): what it had forwarded to mpirun, where a restart goes on
-# from (0 if it recorded none). Only rank 0 writes stdout in these programs.
-emitted() {
-    e_pos=$(od -An -tu8 -N8 "$(job_dir "$1")stats/rank-0.output" 2>/dev/null | tr -d ' ')
-    echo "${e_pos:-0}"
-}
-
-# check_joined WHAT REF OUT POS [OUT POS...] OUT — the stdouts OUT one
-# after the other (the killed runs', then the last restart's) are REF's
-# bytes: exactly once across the restarts. POS after each killed run's OUT
-# is emitted's value after its kill. If they are not, says for each run
-# where its stdout departs from REF: bytes the keeper had forwarded that
-# never reached mpirun's stdout (lost in mpirun when it was killed), bytes
-# emitted again, or bytes that are not REF's.
-check_joined() {
-    c_what=$1; c_ref=$2; shift 2
-    c_start=0
-    c_run=1
-    c_why=""
-    c_lost=0
-    while [ $# -gt 0 ]; do
-        # mpirun's own line when it is killed mid-abort is not the job's.
-        sed '/^Abort is in progress\.\.\.hit ctrl-c again/{N;d;}' "$1" >"$tmp/segment.out"
-        c_end=${2:-$(wc -c <"$c_ref")}
-        c_size=$(wc -c <"$tmp/segment.out")
-        if ! tail -c +$((c_start + 1)) "$c_ref" | head -c "$c_size" | cmp -s - "$tmp/segment.out"; then
-            c_why="$c_why; run $c_run's stdout has bytes that are not the native run's (from byte $c_start)"
-        elif [ $((c_start + c_size)) -gt "$c_end" ]; then
-            c_why="$c_why; run $c_run: bytes $c_end-$((c_start + c_size)) reached stdout, its keeper's position says $c_end (emitted again after the restart)"
-        elif [ $((c_start + c_size)) -lt "$c_end" ]; then
-            # Handed to mpirun, which was killed before it wrote them out
-            # (docs/COORDINATED.md, "Limits"): at most a pipe's worth.
-            c_gap=$((c_end - c_start - c_size))
-            [ $c_gap -le 65536 ] ||
-                c_why="$c_why; run $c_run: $c_gap bytes forwarded by its keeper never reached stdout"
-            c_lost=$((c_lost + c_gap))
-        fi
-        [ $# -gt 1 ] || [ $((c_start + c_size)) -eq "$c_end" ] ||
-            c_why="$c_why; the last run stops at byte $((c_start + c_size)) of $c_end"
-        c_start=$c_end
-        c_run=$((c_run + 1))
-        shift; [ $# -gt 0 ] && shift
-    done
-    [ -z "$c_why" ] || fail "$c_what: stdout not exactly once across the restarts$c_why"
-    [ $c_lost -eq 0 ] ||
-        echo "note: $c_what: $c_lost bytes were inside mpirun when it was killed (lost with it)"
-}
-
 # native_reference NAME PROGRAM ARGS... — the native run on $np ranks: stdout in
 # $tmp/NAME.ref, its duration in centiseconds in ref_cs and
 # $tmp/NAME.ref.cs.
