@@ -66,8 +66,11 @@ check_joined() {
         sed '/^Abort is in progress\.\.\.hit ctrl-c again/{N;d;}' "$1" >"$tmp/segment.out"
         c_end=${2:-$(wc -c <"$c_ref")}
         c_size=$(wc -c <"$tmp/segment.out")
-        if ! tail -c +$((c_start + 1)) "$c_ref" | head -c "$c_size" | cmp -s - "$tmp/segment.out"; then
-            c_why="$c_why; run $c_run's output has bytes that are not the native run's (from byte $c_start)"
+        tail -c +$((c_start + 1)) "$c_ref" | head -c "$c_size" >"$tmp/segment.ref"
+        if ! cmp -s "$tmp/segment.ref" "$tmp/segment.out"; then
+            c_at=$(cmp "$tmp/segment.ref" "$tmp/segment.out" 2>/dev/null | sed -n 's/.* byte \([0-9]*\),.*/\1/p')
+            c_line=$(tail -c +"${c_at:-1}" "$tmp/segment.out" | head -n 1 | cut -c 1-120)
+            c_why="$c_why; run $c_run's output departs from the native run's (from its byte $c_start) at its byte ${c_at:-?}: '$c_line'"
         elif [ $((c_start + c_size)) -gt "$c_end" ]; then
             c_why="$c_why; run $c_run: bytes $c_end-$((c_start + c_size)) reached mpirun's output, its keeper's position says $c_end (emitted again after the restart)"
         elif [ $((c_start + c_size)) -lt "$c_end" ]; then
