@@ -149,18 +149,21 @@ wait_epoch() {
 
 # kill_job — kills the job $job_pid and every process below it at once and
 # waits until they are gone: stops the whole tree (again until no new
-# process appears), then sends SIGKILL to all of it.
+# process appears), then sends SIGKILL to all of it, children before their
+# parents: a parent's death orphans its children's process group, and the
+# kernel then wakes a stopped group with SIGHUP and SIGCONT — mpirun would
+# print "Forwarding signal 18" if it ran before its own SIGKILL came.
 kill_job() {
     ck_pids=""
     ck_i=0
     while [ $ck_i -lt 50 ]; do
-        ck_now=$(descendants "$job_pid" | sort -n | tr '\n' ' ')
+        ck_now=$(descendants "$job_pid" | tr '\n' ' ')
         [ "$ck_now" = "$ck_pids" ] && break
         ck_pids=$ck_now
         kill -STOP $ck_pids 2>/dev/null
         ck_i=$((ck_i + 1))
     done
-    kill -KILL $ck_pids 2>/dev/null
+    kill -KILL $(printf '%s\n' $ck_pids | tac) 2>/dev/null
     wait "$job_pid" 2>/dev/null
     ck_i=0
     for ck_p in $ck_pids; do
