@@ -79,11 +79,14 @@ void coord_recover(struct coord *c, const int64_t *msg, size_t n)
         cut[0] = c->restored.stdout_bytes;
         cut[1] = c->restored.stderr_bytes;
     }
-    /* A fresh communicator for this incarnation's finalize barrier: one of
-     * the failed incarnation may be left half done. */
-    PMPI_Comm_dup(MPI_COMM_WORLD, &c->fin_comm);
     if (keeper_recover(c->k, from, c->cwd, from ? cut : NULL) != 0)
         keeper_abort(c->k, MPI_COMM_WORLD, 1);
+    /* A fresh communicator for this incarnation's finalize barrier: one of
+     * the failed incarnation may be left half done. Only now: until
+     * keeper_recover settled the creations under way, another keeper may
+     * wait inside one for this one, and a collective on WORLD first would
+     * deadlock them both. */
+    PMPI_Comm_dup(MPI_COMM_WORLD, &c->fin_comm);
     c->ch = keeper_channel(c->k);
     c->compute = keeper_compute_pid(c->k);
     if (coord_apply(c) != 0)
