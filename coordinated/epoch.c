@@ -72,6 +72,11 @@ uint64_t epoch_send(struct epoch_state *st, uint64_t sub_seq, int dest)
     return st->epoch;
 }
 
+uint64_t epoch_sent_total(const struct epoch_state *st, int dest)
+{
+    return st->peers[dest].sent_old + st->peers[dest].sent_cur;
+}
+
 enum epoch_arrival epoch_arrival(struct epoch_state *st, int source, uint64_t stamp)
 {
     struct epoch_peer *p = &st->peers[source];

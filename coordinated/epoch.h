@@ -101,6 +101,9 @@ int epoch_cut_taken(struct epoch_state *st, uint64_t sub_cut);
 /* The stamp for a message of submission number `sub_seq` to world rank
  * `dest`, counted as sent. Not while CUTTING (nothing is served then). */
 uint64_t epoch_send(struct epoch_state *st, uint64_t sub_seq, int dest);
+/* How many messages this incarnation sent world rank `dest` so far: the
+ * send sequence number of the next one (cuts do not change it). */
+uint64_t epoch_sent_total(const struct epoch_state *st, int dest);
 /* A message stamped `stamp` arrived from world rank `source`. */
 enum epoch_arrival epoch_arrival(struct epoch_state *st, int source, uint64_t stamp);
 /* A message stamped `stamp` is about to be handed to the compute process. */

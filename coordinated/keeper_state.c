@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/wire.h"
 #include "storage/checksum.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -212,6 +213,45 @@ int keeper_state_add_message(struct keeper_state *ks, int64_t comm, int32_t sour
     if (copy_bytes(&m.payload, payload, len) < 0)
         return -1;
     ks->messages[ks->n_messages++] = m;
+    return 0;
+}
+
+/* The send order of a channel-state message: its sender's incarnation,
+ * then its send sequence number (from its wire header). */
+static int sent_before(const struct keeper_message *a, const struct keeper_message *b)
+{
+    struct wire_msg_header ha, hb;
+    memcpy(&ha, a->payload, sizeof ha);
+    memcpy(&hb, b->payload, sizeof hb);
+    return ha.incarnation != hb.incarnation ? ha.incarnation < hb.incarnation : ha.ssn < hb.ssn;
+}
+
+int keeper_state_add_message_in_send_order(struct keeper_state *ks, int64_t comm, int32_t source,
+                                           int32_t tag, const void *payload, size_t len)
+{
+    struct wire_msg_header h;
+    if (!payload || len < sizeof h)
+        return invalid();
+    memcpy(&h, payload, sizeof h);
+    if (keeper_state_add_message(ks, comm, source, tag, h.epoch, -1, payload, len) != 0)
+        return -1;
+    /* The sender's messages already there are in send order: the new one
+     * goes before the first of them it was sent before. */
+    size_t last = ks->n_messages - 1, at = last;
+    const struct keeper_message *m = &ks->messages[last];
+    for (size_t i = 0; i < last; i++) {
+        const struct keeper_message *o = &ks->messages[i];
+        if (o->matched == -1 && o->comm == comm && o->source == source &&
+            o->len >= sizeof h && sent_before(m, o)) {
+            at = i;
+            break;
+        }
+    }
+    if (at != last) {
+        struct keeper_message moved = *m;
+        memmove(&ks->messages[at + 1], &ks->messages[at], (last - at) * sizeof moved);
+        ks->messages[at] = moved;
+    }
     return 0;
 }
 

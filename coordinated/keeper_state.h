@@ -158,6 +158,17 @@ void keeper_result_from_cmp(struct keeper_result *res, const struct chan_cmp *cm
 int keeper_state_add_message(struct keeper_state *ks, int64_t comm, int32_t source,
                              int32_t tag, uint64_t epoch, int64_t matched, const void *payload,
                              size_t len);
+/* Adds a message of channel state (`matched` -1) whose payload starts
+ * with its wire header (common/wire.h), in its sender's send order: before
+ * the messages already there from the same sender on the same communicator
+ * (`comm`, `source`) that were sent after it — by the sender's incarnation,
+ * then the send sequence number, both from the headers. A keeper learns of
+ * a message when its receive completes, and a large message matched before
+ * small ones from the same sender may complete after them; restored in
+ * that order, the small ones would overtake it. Each sender's messages in
+ * the order sent are the order MPI matches them in. */
+int keeper_state_add_message_in_send_order(struct keeper_state *ks, int64_t comm, int32_t source,
+                                           int32_t tag, const void *payload, size_t len);
 /* Appends a communicator log entry: `nargs` args (at most
  * KEEPER_STATE_COMM_ARGS) and `nmembers` world ranks. */
 int keeper_state_add_comm(struct keeper_state *ks, int64_t id, int64_t parent, uint32_t op,

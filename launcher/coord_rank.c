@@ -217,12 +217,13 @@ static void save_result(struct coord *c, const struct chan_cmp *cmp)
 }
 
 /* A message the compute process had not received at the cut, sent before
- * its sender's cut: channel state. */
+ * its sender's cut: channel state, in its sender's send order (messages
+ * reach the keeper in the order their receives complete, not the order
+ * MPI matched them in). */
 static void save_message(struct coord *c, int64_t comm, int source, int tag, const void *wire,
                          size_t bytes)
 {
-    const struct wire_msg_header *h = wire;
-    if (keeper_state_add_message(&c->ks, comm, source, tag, h->epoch, -1, wire, bytes) != 0)
+    if (keeper_state_add_message_in_send_order(&c->ks, comm, source, tag, wire, bytes) != 0)
         fail(c, "out of memory saving channel state");
 }
 
@@ -582,9 +583,11 @@ void coord_stamp(struct coord *c, struct wire_msg_header *h, int64_t comm, int d
     int world = comm_log_world_rank(comm, dest);
     if (world < 0)
         fail(c, "a message to a rank outside its communicator");
+    uint64_t ssn = epoch_sent_total(&c->ep, world);
     *h = (struct wire_msg_header){ .magic = WIRE_MSG_MAGIC,
                                    .incarnation = (uint32_t)c->incarnation,
-                                   .epoch = epoch_send(&c->ep, keeper_serving_seq(c->k), world) };
+                                   .epoch = epoch_send(&c->ep, keeper_serving_seq(c->k), world),
+                                   .ssn = ssn };
 }
 
 int coord_arrived(struct coord *c, const void *wire, size_t wire_bytes, int64_t comm,

@@ -97,6 +97,10 @@ static void test_pre_cut_submissions_keep_the_old_stamp(void **state)
     assert_int_equal(epoch_send(&s, 4, 2), 1);           /* after the cut */
     assert_int_equal(epoch_sent_old(&s, 2), 2);
     assert_int_equal(epoch_sent_old(&s, 1), 1);
+    /* Send sequence numbers run on across the cut. */
+    assert_int_equal(epoch_sent_total(&s, 2), 3);
+    assert_int_equal(epoch_sent_total(&s, 1), 1);
+    assert_int_equal(epoch_sent_total(&s, 0), 0);
     assert_int_equal(s.peers[0].expect_known, 1);        /* itself: nothing */
     epoch_free(&s);
 }
@@ -130,6 +134,7 @@ static void test_reset_after_recovery_starts_counting_afresh(void **state)
     assert_int_equal(r.phase, EPOCH_RUNNING);
     assert_int_equal(r.epoch, 2);
     assert_int_equal(r.peers[1].sent_cur + r.peers[1].recv_cur, 0);
+    assert_int_equal(epoch_sent_total(&r, 1), 0);
     assert_int_equal(epoch_send(&r, 1, 1), 2);
     epoch_free(&r);
 }

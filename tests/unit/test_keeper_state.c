@@ -381,6 +381,76 @@ static void test_add_functions_copy_their_arguments(void **state)
     keeper_state_free(&ks);        /* twice is harmless */
 }
 
+/* Adds channel-state message `id` (its payload: a wire header, then id)
+ * from `source` on `comm`, sent by the sender's incarnation `inc` as its
+ * send number `ssn`. */
+static void add_sent(struct keeper_state *ks, int64_t comm, int32_t source, uint32_t inc,
+                     uint64_t ssn, int32_t id)
+{
+    unsigned char wire[sizeof(struct wire_msg_header) + sizeof id];
+    struct wire_msg_header h = { .magic = WIRE_MSG_MAGIC, .incarnation = inc, .epoch = 4,
+                                 .ssn = ssn };
+    memcpy(wire, &h, sizeof h);
+    memcpy(wire + sizeof h, &id, sizeof id);
+    assert_int_equal(keeper_state_add_message_in_send_order(ks, comm, source, 7, wire,
+                                                            sizeof wire), 0);
+}
+
+/* The ids of the state's messages, in order, as a string of digits. */
+static const char *message_ids(const struct keeper_state *ks)
+{
+    static char ids[64];
+    size_t i;
+    for (i = 0; i < ks->n_messages && i < sizeof ids - 1; i++) {
+        int32_t id;
+        memcpy(&id, (const unsigned char *)ks->messages[i].payload +
+                        sizeof(struct wire_msg_header), sizeof id);
+        ids[i] = (char)('0' + id);
+    }
+    ids[i] = 0;
+    return ids;
+}
+
+static void test_channel_state_keeps_each_senders_send_order(void **state)
+{
+    (void)state;
+    struct keeper_state ks;
+    keeper_state_init(&ks);
+    /* From (comm 2, source 3): a large message 0 (ssn 10) completes after
+     * small ones 1, 2 (ssn 11, 12): it still goes first of them. */
+    add_sent(&ks, 2, 3, 1, 11, 1);
+    add_sent(&ks, 2, 3, 1, 12, 2);
+    add_sent(&ks, 2, 1, 1, 50, 5);  /* another sender: its place is its own */
+    add_sent(&ks, 2, 3, 1, 10, 0);
+    assert_string_equal(message_ids(&ks), "0125");
+    assert_int_equal(ks.messages[0].epoch, 4);
+    assert_int_equal(ks.messages[0].matched, -1);
+    /* The same source on another communicator is another sender. */
+    add_sent(&ks, 3, 3, 1, 1, 6);
+    assert_string_equal(message_ids(&ks), "01256");
+    /* An older incarnation's message goes before the newer one's, whatever
+     * their numbers; one sent after all of its sender's is added last. */
+    add_sent(&ks, 2, 1, 0, 90, 4);
+    assert_string_equal(message_ids(&ks), "012456");
+    add_sent(&ks, 2, 3, 1, 13, 3);
+    assert_string_equal(message_ids(&ks), "0124563");
+    /* A matched message (the application holds its handle) is not channel
+     * state: nothing is ordered against it. */
+    unsigned char matched[sizeof(struct wire_msg_header) + sizeof(int32_t)];
+    struct wire_msg_header later = { .magic = WIRE_MSG_MAGIC, .incarnation = 1, .ssn = 99 };
+    int32_t nine = 9;
+    memcpy(matched, &later, sizeof later);
+    memcpy(matched + sizeof later, &nine, sizeof nine);
+    assert_int_equal(keeper_state_add_message(&ks, 2, 3, 7, 4, 0, matched, sizeof matched), 0);
+    add_sent(&ks, 2, 3, 1, 14, 8);
+    assert_string_equal(message_ids(&ks), "012456398");
+    /* A payload too short for a header is refused. */
+    errno = 0;
+    assert_int_equal(keeper_state_add_message_in_send_order(&ks, 2, 3, 7, matched, 8), -1);
+    assert_int_equal(errno, EINVAL);
+    keeper_state_free(&ks);
+}
+
 static void assert_encode_einval(const struct keeper_state *ks)
 {
     void *buf = (void *)1;
@@ -750,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_every_section_round_trips_empty_or_not),
         cmocka_unit_test(test_megabyte_payloads_round_trip),
         cmocka_unit_test(test_add_functions_copy_their_arguments),
+        cmocka_unit_test(test_channel_state_keeps_each_senders_send_order),
         cmocka_unit_test(test_invalid_arguments_are_refused),
         cmocka_unit_test(test_every_truncation_is_refused),
         cmocka_unit_test(test_every_resealed_truncation_is_refused),
