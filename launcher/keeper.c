@@ -92,12 +92,21 @@ static void out_of_memory(struct keeper *k, const char *what)
 
 void keeper_say(const struct keeper *k, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], line[sizeof msg + 32];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "mpickpt: rank %d: %s\n", k ? k->rank : -1, msg);
+    int n = snprintf(line, sizeof line, "mpickpt: rank %d: %s\n", k ? k->rank : -1, msg);
+    if (n <= 0)
+        return;
+    /* Through the supervisor while there is one: the line then shares the
+     * pipe to mpirun with the compute's stderr without being counted as
+     * part of it. */
+    if (k && k->sup)
+        supervisor_say(k->sup, line, (size_t)n);
+    else
+        (void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
 /* --- registration and servers' helpers ------------------------------------ */
@@ -819,5 +828,6 @@ int keeper_run(struct channel *ch, struct supervisor *sup, const struct keeper_o
 
     /* MPI_Finalize was served; the compute process goes on until it exits. */
     int wstatus = supervisor_finish(k->sup);
+    k->sup = NULL;
     return exit_code_of(wstatus);
 }

@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include <unistd.h>
 
 #include "common/output_filter.h"
+#include "common/output_ledger.h"
 
 #define DRAIN_GRACE_MS 2000
 #define POSITIONS_FILE_BYTES (2 * sizeof(uint64_t))
@@ -45,6 +47,7 @@ struct supervisor {
     int pidfd;
     int in_fd[2];              /* compute's stdout, stderr (read ends); -1 at EOF */
     int out_fd[2];             /* where they go: 1, 2 */
+    struct output_ledger ledger[2]; /* whose bytes went into out_fd */
     int wake_fd;               /* eventfd: the keeper asks the thread to stop */
     struct chan_doorbell *bell;
     /* Where positions are published: the channel's control page, or
@@ -79,6 +82,29 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
+/* Writes `len` bytes to stream i's downstream: the compute's, or the
+ * keeper's own (`own`), which the positions must not count as the
+ * compute's while mpirun has not read them. Caller holds the lock. */
+static int write_downstream(struct supervisor *s, int i, const char *buf, size_t len, int own)
+{
+    int rc = write_all(s->out_fd[i], buf, len);
+    output_ledger_wrote(&s->ledger[i], len, own);
+    return rc;
+}
+
+/* One line of the keeper's own on stderr. Caller holds the lock. */
+__attribute__((format(printf, 2, 3)))
+static void say_own(struct supervisor *s, const char *fmt, ...)
+{
+    char line[PATH_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        (void)write_downstream(s, 1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, 1);
+}
+
 /* --- positions (caller holds the lock) -------------------------------------- */
 
 /* Bytes written to `fd` that its reader (mpirun) has not taken yet, when
@@ -93,9 +119,10 @@ static uint64_t unread_downstream(int fd)
 }
 
 /* Writes P of both streams to the positions file, if there is one, less
- * what is still in the pipe to mpirun: a job killed whole loses that, so
- * the restart emits it again. While some is, the thread refreshes the file
- * every few milliseconds (the reader takes it meanwhile). */
+ * the compute's bytes still in the pipe to mpirun: a job killed whole loses
+ * them, so the restart emits them again. While some are, the thread
+ * refreshes the file every few milliseconds (the reader takes them
+ * meanwhile). */
 static int persist_positions(struct supervisor *s)
 {
     if (s->positions_fd < 0)
@@ -105,7 +132,8 @@ static int persist_positions(struct supervisor *s)
     s->downstream_unread = 0;
     for (int i = 0; i < 2; i++) {
         uint64_t unread = unread_downstream(s->out_fd[i]);
-        emitted[i] -= unread < emitted[i] ? unread : emitted[i];
+        uint64_t compute_unread = output_ledger_compute_unread(&s->ledger[i], unread);
+        emitted[i] -= compute_unread < emitted[i] ? compute_unread : emitted[i];
         s->downstream_unread |= unread > 0;
     }
     ssize_t n = pwrite(s->positions_fd, emitted, sizeof emitted, 0);
@@ -155,7 +183,7 @@ static void copy_out(struct supervisor *s, int i, const char *buf, size_t len, u
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            dprintf(STDERR_FILENO, "mpickpt: cannot write the output copy %s: %s; no more copied\n",
+            say_own(s, "mpickpt: cannot write the output copy %s: %s; no more copied\n",
                     s->copy_path[i], n < 0 ? strerror(errno) : "nothing written");
             close(s->copy_fd[i]);
             s->copy_fd[i] = -1;
@@ -182,7 +210,7 @@ static size_t forward_available(struct supervisor *s, int i)
                      output_stream_emitted(&s->stream[i]) - split.forward);
             /* A closed stdout of the keeper must not stop the app: the
              * bytes are dropped, as a write to a closed pipe would be. */
-            (void)write_all(s->out_fd[i], buf + split.drop, split.forward);
+            (void)write_downstream(s, i, buf + split.drop, split.forward, 0);
             if (split.forward > 0)
                 (void)persist_positions(s);
             total += (size_t)n;
@@ -382,11 +410,11 @@ static void emit_from_copy(struct supervisor *s, int i, uint64_t from, uint64_t 
             continue;
         if (n <= 0)
             break;
-        (void)write_all(s->out_fd[i], buf, (size_t)n);
+        (void)write_downstream(s, i, buf, (size_t)n, 0);
         from += (uint64_t)n;
     }
     if (from < to)
-        dprintf(STDERR_FILENO, "mpickpt: %llu bytes of %s written before the checkpoint were lost"
+        say_own(s, "mpickpt: %llu bytes of %s written before the checkpoint were lost"
                 " with the killed job\n", (unsigned long long)(to - from), i ? "stderr" : "stdout");
 }
 
@@ -418,6 +446,8 @@ static struct supervisor *start(pid_t child, int out_fd, int err_fd,
     s->published = published ? published : &s->unpublished;
     adopt_pipes(s, out_fd, err_fd);
     for (int i = 0; i < 2; i++) {
+        /* What the pipe to mpirun holds already is the keeper's. */
+        output_ledger_init(&s->ledger[i], unread_downstream(s->out_fd[i]));
         output_stream_init(&s->stream[i], emitted[i]);
         if (cut && cut[i] != OUTPUT_NO_POSITION && cut[i] > emitted[i])
             emit_from_copy(s, i, emitted[i], cut[i]);
@@ -510,6 +540,13 @@ int supervisor_exited(struct supervisor *s, int *wstatus)
         return 0;
     *wstatus = s->wstatus;
     return 1;
+}
+
+void supervisor_say(struct supervisor *s, const char *line, size_t len)
+{
+    pthread_mutex_lock(&s->lock);
+    (void)write_downstream(s, 1, line, len, 1);
+    pthread_mutex_unlock(&s->lock);
 }
 
 void supervisor_flush(struct supervisor *s)

@@ -93,6 +93,11 @@ void supervisor_positions(struct supervisor *s, uint64_t pos[2]);
 
 /* 1 once the compute process has ended (its wait status in *wstatus). */
 int supervisor_exited(struct supervisor *s, int *wstatus);
+/* Writes `len` bytes of the keeper's own (whole lines) to its stderr,
+ * between chunks of the compute's stderr, and remembers them: the
+ * positions persisted for a restart never count them as the compute's
+ * output while mpirun has not read them (common/output_ledger.h). */
+void supervisor_say(struct supervisor *s, const char *line, size_t len);
 /* Forwards whatever output is already in the pipes, without waiting. */
 void supervisor_flush(struct supervisor *s);
 /* Waits for the compute process to end and its output to drain, stops the

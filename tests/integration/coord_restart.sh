@@ -23,7 +23,8 @@
 #   - coord_ring printing on stderr, mpirun frozen (SIGSTOP) from one
 #     committed checkpoint to the next, then killed: bytes the keepers
 #     forwarded that mpirun never read must come back from the job
-#     directory's copy, none lost;
+#     directory's copy, none lost, and the keeper's own lines unread in
+#     the same pipe must not be taken for the ring's (no repeat);
 #   - gauss --collectives (broadcasts, which do not synchronize: the
 #     collective fence; its stdout comes at the end only), killed and
 #     restarted once.
@@ -47,9 +48,18 @@ emitted() {
     echo "${e_pos:-0}"
 }
 
+# job_lines FILE — FILE, an output of mpirun, less mpirun's own line when
+# it is killed mid-abort, and less mpickpt's lines (whole lines, written
+# between chunks of the job's output): the job's output.
+job_lines() {
+    sed '/^Abort is in progress\.\.\.hit ctrl-c again/{N;d;}' "$1" |
+        perl -0pe 's/mpickpt(-run|-restart)?: [^\n]*\n//g'
+}
+
 # check_joined WHAT REF OUT POS [OUT POS...] OUT — the outputs OUT (one
-# stream: stdout, or stderr) one after the other (the killed runs', then
-# the last restart's) are REF's bytes: exactly once across the restarts.
+# stream: stdout, or stderr, less mpickpt's own lines) one after the other
+# (the killed runs', then the last restart's) are REF's bytes: exactly
+# once across the restarts.
 # POS after each killed run's OUT is its keeper's position of that stream
 # after its kill (emitted, for stdout). If they are not, says for each run
 # where its output departs from REF: bytes the keeper had forwarded that
@@ -62,8 +72,7 @@ check_joined() {
     c_why=""
     c_lost=0
     while [ $# -gt 0 ]; do
-        # mpirun's own line when it is killed mid-abort is not the job's.
-        sed '/^Abort is in progress\.\.\.hit ctrl-c again/{N;d;}' "$1" >"$tmp/segment.out"
+        job_lines "$1" >"$tmp/segment.out"
         c_end=${2:-$(wc -c <"$c_ref")}
         c_size=$(wc -c <"$tmp/segment.out")
         tail -c +$((c_start + 1)) "$c_ref" | head -c "$c_size" >"$tmp/segment.ref"
@@ -174,14 +183,16 @@ echo "ok: $what: killed after $killed_after s, rank 2's image of checkpoint $new
 
 # mpirun frozen (SIGSTOP) once a checkpoint is committed, killed with the
 # job once the next one is, the ring's lines on stderr (COORD_RING_STDERR:
-# a pipe to mpirun, whose unread bytes the keeper counts; MPICKPT_QUIET, so
-# that no keeper line sits among them): the keepers had forwarded bytes
-# written before that checkpoint's cut that mpirun never read, so the
-# restart (from the newest checkpoint: quiet, it does not say so) must
-# emit them from the job directory's copy: its stderr is the native lines
-# from its keeper's position on, that position before the cut.
+# a pipe to mpirun, whose unread bytes the keeper counts): the keepers had
+# forwarded bytes written before that checkpoint's cut that mpirun never
+# read, so the restart must emit them from the job directory's copy: its
+# stderr is the native lines from its keeper's position on, that position
+# before the cut. Rank 0's keeper wrote its own line "checkpoint N
+# committed" into the same frozen pipe: counted as the ring's, the
+# position would be that much too early, and the restart would repeat as
+# many bytes mpirun had printed.
 what="ring on stderr, mpirun frozen before the kill"
-COORD_RING_STDERR=1 MPICKPT_QUIET=1 \
+COORD_RING_STDERR=1 \
     start_job_np $np "$tmp/ck5" "$ring" "$tmp/ring.run" $ring_iterations
 wait_epoch "$tmp/ck5" 1
 frozen_epoch=$(newest_epoch "$tmp/ck5")
@@ -202,9 +213,13 @@ check_joined "$what" "$tmp/ring.ref" "$tmp/run.err" "$pos" "$tmp/rs.err"
 cat "$(job_dir "$tmp/ck5")"output/rank-*.stderr | cmp -s "$tmp/ring.ref" - ||
     fail "$what: the job directory's copy of stderr is not the native lines"
 same_rank_files "$what" $np "$tmp/ring.ref" "$tmp/ring.run" || fail "$what: output files differ"
+unread_line="its own line 'checkpoint $killed_epoch committed' was not printed"
+grep -q "checkpoint $killed_epoch committed" "$tmp/run.err" &&
+    unread_line="its own lines were all printed"
 echo "ok: $what: frozen at checkpoint $frozen_epoch, killed after $killed_after s" \
-    "(checkpoint $killed_epoch); $(wc -c <"$tmp/run.err") bytes out before the freeze," \
-    "the restart went on from byte $pos: exactly once, same copy, same files"
+    "(checkpoint $killed_epoch; $unread_line); $(job_lines "$tmp/run.err" | wc -c) bytes" \
+    "out before the freeze, the restart went on from byte $pos: exactly once, same copy," \
+    "same files"
 
 what="gauss --collectives, one restart"
 native_reference gauss_coll "$top_builddir/apps/gauss" --n 2400 --collectives
