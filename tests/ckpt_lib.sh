@@ -347,6 +347,37 @@ kill_rank_random() {
     kill_rank "$1" "$killed_rank" "$4" || ended_early=yes
 }
 
+# checkpoint_often DIR — until the job $job_pid ends, asks every 0.1 s for
+# a checkpoint of each job directory under DIR (`mpickpt checkpoint`), so
+# that cuts land among a short program's traffic. Run it in the
+# background.
+checkpoint_often() {
+    while alive "$job_pid"; do
+        for ck_job in "$1"/*/; do
+            [ -f "$ck_job/job.json" ] &&
+                "$top_builddir/launcher/mpickpt" checkpoint "$ck_job" >/dev/null 2>&1
+        done
+        sleep 0.1
+    done
+}
+
+# ck_computing_or_ended DIR NP — the NP ranks compute, or the job is over.
+ck_computing_or_ended() {
+    ! alive "$job_pid" || ck_all_computing "$1" "$2"
+}
+
+# kill_while_running DIR NP SPAN_CS SIGNAL — kill_rank_random for programs
+# that may end before all their ranks were even seen computing: then, or
+# when the chosen rank has no compute process any more, ended_early=yes.
+kill_while_running() {
+    ended_early=yes
+    wait_until "$1: $2 compute processes" ck_computing_or_ended "$1" "$2"
+    alive "$job_pid" || return 0
+    killed_rank=$(random_below "$2")
+    sleep "$(cs_to_s "$(random_below "$3")")"
+    kill_rank "$1" "$killed_rank" "$4" && ended_early=no
+}
+
 # ck_image_being_written DIR — an image file of an epoch in progress under
 # DIR exists now (.rank-R.img.tmp, the name it has until it is complete);
 # sets ck_image to it. Shell built-ins only, so a poll costs no fork.

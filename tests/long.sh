@@ -34,6 +34,14 @@
 #                   native run: exit status 0, a recovery line naming the
 #                   killed rank, same stdout, same coord_ring files;
 #                   2N trials;
+#   coord_features  a 4-rank job of one of the MPI feature programs
+#                   (tests/mpi, as coord_features.sh runs them, at random)
+#                   under checkpoints asked for every 0.1 s loses one
+#                   random rank's compute process to a random signal at a
+#                   random moment in its native run's 0.6 D, recovers in
+#                   place and must end as the native run: exit status 0,
+#                   a recovery line naming the killed rank, same stdout
+#                   ("PASS <name> np=4"); 2N trials;
 #   coord_restart   coord_ring at 4 ranks killed whole (mpirun and every
 #                   process of the job) in the D/2 after its first
 #                   checkpoint and restarted with mpickpt-restart — one
@@ -44,7 +52,7 @@
 #                   once across restarts), and so must the copy of stdout
 #                   in the job directory, and the files the native ones;
 #                   N/2 trials (at least 1);
-# with M = (N + 4) / 5 (4 for the default 20): 50 multi-rank trials by
+# with M = (N + 4) / 5 (4 for the default 20): 90 multi-rank trials by
 # default. A trial ends identical (the
 # restart ended well and its outputs are the reference's), differed (the
 # restart ended well, its outputs differ) or failed (the job, a kill or the
@@ -326,6 +334,47 @@ trial_coord_kill() {
     verdict "$2/$k_app.out" "$tmp/run.out"
 }
 
+# The MPI feature programs of coord_features.sh (abort ends its job on
+# purpose), with the arguments they run with.
+feature_programs="p2p_blocking p2p_nonblocking p2p_matching completion coll_blocking
+    coll_nonblocking comm_group datatypes topology environment"
+feature() {
+    echo "$top_builddir/tests/mpi/$1"
+    [ "$1" != environment ] || echo --thread=single
+}
+
+setup_coord_features() {
+    cf_summary="references:"
+    for cf_name in $feature_programs; do
+        reference_np "$1" $cf_name $(feature $cf_name)
+        cf_summary="$cf_summary $cf_name $(cs_to_s "$(cat "$1/$cf_name.cs")") s"
+    done
+    echo "$cf_summary"
+}
+trial_coord_features() {
+    f_name=$(nth $(($(random_below 10) + 1)) $feature_programs)
+    f_sig=$(nth $(($(random_below 4) + 1)) KILL SEGV BUS ABRT)
+    f_dir=$1/ck
+    start_job_np $coord_np "$f_dir" $(feature $f_name)
+    checkpoint_often "$f_dir" &
+    f_trigger=$!
+    kill_while_running "$f_dir" $coord_np $(($(cat "$2/$f_name.cs") * 6 / 10)) "$f_sig"
+    detail="$f_name: SIG$f_sig to rank $killed_rank"
+    wait_job "$detail"
+    wait "$f_trigger"
+    if [ $ended_early = yes ]; then
+        detail="$detail, but the job had ended by itself"
+        [ "$(recoveries)" -eq 0 ] || fail "$detail: yet it recovered"
+    else
+        detail="$detail after $killed_after s (checkpoint $killed_epoch)"
+        [ "$(recoveries)" -eq 1 ] || fail "$detail: $(recoveries) recoveries, not 1"
+        f_line=$(recovered_from)
+        [ "${f_line#* }" = "$killed_rank" ] || fail "$detail: the recovery names rank ${f_line#* }"
+        detail="$detail, recovered from ${f_line% *}"
+    fi
+    verdict "$2/$f_name.out" "$tmp/run.out"
+}
+
 setup_coord_restart() {
     reference_np "$1" ring "$coord_ring" "$1/ring.ref" $coord_ring_iterations
     echo "reference: coord_ring at $coord_np ranks in $(cs_to_s "$(cat "$1/ring.cs")") s"
@@ -416,7 +465,8 @@ run_scenario() {
 }
 
 echo "long: build $top_builddir, $trials trials of ckpt_app, $few of the single-rank others," \
-    "$((2 * trials)) of coord_kill, $(((trials + 1) / 2)) of coord_restart; files in $work"
+    "$((2 * trials)) of coord_kill, $((2 * trials)) of coord_features," \
+    "$(((trials + 1) / 2)) of coord_restart; files in $work"
 run_scenario ckpt_app "$trials"
 run_scenario ckpt_app_chain "$few"
 run_scenario nqueens "$few"
@@ -424,6 +474,7 @@ run_scenario tsp "$few"
 run_scenario gauss "$few"
 run_scenario gauss_coll "$few"
 run_scenario coord_kill $((2 * trials))
+run_scenario coord_features $((2 * trials))
 run_scenario coord_restart $(((trials + 1) / 2))
 
 echo

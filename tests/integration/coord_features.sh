@@ -14,36 +14,6 @@
 MPICKPT_TEST_TIMEOUT=60
 make_tmpdir
 np=4
-mpickpt="$top_builddir/launcher/mpickpt"
-
-# checkpoint_often DIR — until the job $job_pid ends, asks every 0.1 s for
-# a checkpoint of each job directory under DIR.
-checkpoint_often() {
-    while alive "$job_pid"; do
-        for co_job in "$1"/*/; do
-            [ -f "$co_job/job.json" ] && "$mpickpt" checkpoint "$co_job" >/dev/null 2>&1
-        done
-        sleep 0.1
-    done
-}
-
-# ck_computing_or_ended DIR — every rank computes, or the job is over.
-ck_computing_or_ended() {
-    ! alive "$job_pid" || ck_all_computing "$1" $np
-}
-
-# kill_while_running DIR SPAN_CS SIGNAL — kill_rank_random for programs
-# that may end before all their ranks were even seen computing: then, or
-# when the chosen rank has no compute process any more, ended_early=yes.
-kill_while_running() {
-    ended_early=yes
-    wait_until "$1: $np compute processes" ck_computing_or_ended "$1"
-    alive "$job_pid" || return 0
-    killed_rank=$(random_below $np)
-    sleep "$(cs_to_s "$(random_below "$2")")"
-    kill_rank "$1" "$killed_rank" "$3" && ended_early=no
-}
-
 signal=KILL
 recovered=0
 for name in p2p_blocking p2p_nonblocking p2p_matching completion coll_blocking \
@@ -56,7 +26,7 @@ for name in p2p_blocking p2p_nonblocking p2p_matching completion coll_blocking \
     start_job_np $np "$dir" "$@"
     checkpoint_often "$dir" &
     trigger_pid=$!
-    kill_while_running "$dir" 25 $signal
+    kill_while_running "$dir" $np 25 $signal
     wait_job "$what"
     wait "$trigger_pid"
     same_file "$tmp/$name.ref" "$tmp/run.out" "$what: stdout" ||
