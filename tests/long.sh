@@ -280,6 +280,24 @@ nth() {
     echo "$1"
 }
 
+# judge_recovery — after a job that lost rank $killed_rank ended well: it
+# recovered once, and the recovery names that rank (recovered_epoch: the
+# checkpoint it restored), or, if the job had ended before the kill
+# (ended_early), it never recovered. Adds what happened to detail.
+judge_recovery() {
+    if [ $ended_early = yes ]; then
+        detail="$detail, but the job had ended by itself"
+        [ "$(recoveries)" -eq 0 ] || fail "$detail: yet it recovered"
+        return
+    fi
+    detail="$detail after $killed_after s (checkpoint $killed_epoch)"
+    [ "$(recoveries)" -eq 1 ] || fail "$detail: $(recoveries) recoveries, not 1"
+    j_line=$(recovered_from)
+    recovered_epoch=${j_line% *}
+    [ "${j_line#* }" = "$killed_rank" ] || fail "$detail: the recovery names rank ${j_line#* }"
+    detail="$detail, recovered from $recovered_epoch"
+}
+
 setup_coord_kill() {
     ck_summary="references:"
     for ck_name in $coord_apps; do
@@ -314,19 +332,11 @@ trial_coord_kill() {
     fi
     detail="$k_app: SIG$k_sig to rank $killed_rank $when"
     wait_job "$detail"
-    if [ $ended_early = yes ]; then
-        detail="$detail, but the job had ended by itself"
-        [ "$(recoveries)" -eq 0 ] || fail "$detail: yet it recovered"
-    else
-        detail="$detail after $killed_after s (checkpoint $killed_epoch)"
-        [ "$(recoveries)" -eq 1 ] || fail "$detail: $(recoveries) recoveries, not 1"
-        k_line=$(recovered_from)
-        k_from=${k_line% *}
-        [ "${k_line#* }" = "$killed_rank" ] || fail "$detail: the recovery names rank ${k_line#* }"
-        [ "$k_from" -ge "$killed_epoch" ] && [ "$k_from" -le $((killed_epoch + 1)) ] ||
-            fail "$detail: recovered from checkpoint $k_from"
-        detail="$detail, recovered from $k_from"
-    fi
+    judge_recovery
+    [ $ended_early = yes ] ||
+        { [ "$recovered_epoch" -ge "$killed_epoch" ] &&
+            [ "$recovered_epoch" -le $((killed_epoch + 1)) ]; } ||
+        fail "$detail: not the newest checkpoint at the kill or the one under way"
     if [ $k_app = ring ]; then
         same_rank_files "trial" $coord_np "$2/ring.ref" "$1/ring.run" ||
             { echo "$detail; output files differ"; exit 3; }
@@ -362,16 +372,7 @@ trial_coord_features() {
     detail="$f_name: SIG$f_sig to rank $killed_rank"
     wait_job "$detail"
     wait "$f_trigger"
-    if [ $ended_early = yes ]; then
-        detail="$detail, but the job had ended by itself"
-        [ "$(recoveries)" -eq 0 ] || fail "$detail: yet it recovered"
-    else
-        detail="$detail after $killed_after s (checkpoint $killed_epoch)"
-        [ "$(recoveries)" -eq 1 ] || fail "$detail: $(recoveries) recoveries, not 1"
-        f_line=$(recovered_from)
-        [ "${f_line#* }" = "$killed_rank" ] || fail "$detail: the recovery names rank ${f_line#* }"
-        detail="$detail, recovered from ${f_line% *}"
-    fi
+    judge_recovery
     verdict "$2/$f_name.out" "$tmp/run.out"
 }
 
