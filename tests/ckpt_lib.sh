@@ -347,6 +347,15 @@ kill_rank_random() {
     kill_rank "$1" "$killed_rank" "$4" || ended_early=yes
 }
 
+# The MPI feature programs (tests/mpi) that run under coordinated kills
+# (abort ends its job on purpose), and feature_args NAME — the arguments
+# program NAME runs with.
+feature_programs="p2p_blocking p2p_nonblocking p2p_matching completion coll_blocking
+    coll_nonblocking comm_group datatypes topology environment"
+feature_args() {
+    [ "$1" != environment ] || echo --thread=single
+}
+
 # checkpoint_often DIR — until the job $job_pid ends, asks every 0.1 s for
 # a checkpoint of each job directory under DIR (`mpickpt checkpoint`), so
 # that cuts land among a short program's traffic. Run it in the

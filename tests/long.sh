@@ -274,11 +274,12 @@ coord_app() {
 }
 coord_apps="ring gauss gauss_coll nqueens tsp"
 
-# nth N WORDS... — the Nth of WORDS (from 1).
-nth() {
-    shift "$1"
+# pick WORDS... — one of WORDS at random.
+pick() {
+    shift "$(random_below $#)"
     echo "$1"
 }
+kill_signals="KILL SEGV BUS ABRT"
 
 # judge_recovery — after a job that lost rank $killed_rank ended well: it
 # recovered once, and the recovery names that rank (recovered_epoch: the
@@ -298,8 +299,18 @@ judge_recovery() {
     detail="$detail, recovered from $recovered_epoch"
 }
 
+# references_summary SDIR NAME... — one line of the native durations
+# reference_np measured for the NAMEs.
+references_summary() {
+    rs_dir=$1; shift
+    printf 'references:'
+    for rs_name in "$@"; do
+        printf ' %s %s s' "$rs_name" "$(cs_to_s "$(cat "$rs_dir/$rs_name.cs")")"
+    done
+    echo
+}
+
 setup_coord_kill() {
-    ck_summary="references:"
     for ck_name in $coord_apps; do
         if [ $ck_name = ring ]; then
             reference_np "$1" ring "$coord_ring" "$1/ring.ref" $coord_ring_iterations
@@ -307,13 +318,12 @@ setup_coord_kill() {
             # $(coord_app ...) is split on purpose: the program, its arguments.
             reference_np "$1" $ck_name $(coord_app $ck_name)
         fi
-        ck_summary="$ck_summary $ck_name $(cs_to_s "$(cat "$1/$ck_name.cs")") s"
     done
-    echo "$ck_summary"
+    references_summary "$1" $coord_apps
 }
 trial_coord_kill() {
-    k_app=$(nth $(($(random_below 5) + 1)) $coord_apps)
-    k_sig=$(nth $(($(random_below 4) + 1)) KILL SEGV BUS ABRT)
+    k_app=$(pick $coord_apps)
+    k_sig=$(pick $kill_signals)
     k_dir=$1/ck
     if [ $k_app = ring ]; then
         start_job_np $coord_np "$k_dir" "$coord_ring" "$1/ring.run" $coord_ring_iterations
@@ -344,28 +354,17 @@ trial_coord_kill() {
     verdict "$2/$k_app.out" "$tmp/run.out"
 }
 
-# The MPI feature programs of coord_features.sh (abort ends its job on
-# purpose), with the arguments they run with.
-feature_programs="p2p_blocking p2p_nonblocking p2p_matching completion coll_blocking
-    coll_nonblocking comm_group datatypes topology environment"
-feature() {
-    echo "$top_builddir/tests/mpi/$1"
-    [ "$1" != environment ] || echo --thread=single
-}
-
 setup_coord_features() {
-    cf_summary="references:"
     for cf_name in $feature_programs; do
-        reference_np "$1" $cf_name $(feature $cf_name)
-        cf_summary="$cf_summary $cf_name $(cs_to_s "$(cat "$1/$cf_name.cs")") s"
+        reference_np "$1" $cf_name "$top_builddir/tests/mpi/$cf_name" $(feature_args $cf_name)
     done
-    echo "$cf_summary"
+    references_summary "$1" $feature_programs
 }
 trial_coord_features() {
-    f_name=$(nth $(($(random_below 10) + 1)) $feature_programs)
-    f_sig=$(nth $(($(random_below 4) + 1)) KILL SEGV BUS ABRT)
+    f_name=$(pick $feature_programs)
+    f_sig=$(pick $kill_signals)
     f_dir=$1/ck
-    start_job_np $coord_np "$f_dir" $(feature $f_name)
+    start_job_np $coord_np "$f_dir" "$top_builddir/tests/mpi/$f_name" $(feature_args $f_name)
     checkpoint_often "$f_dir" &
     f_trigger=$!
     kill_while_running "$f_dir" $coord_np $(($(cat "$2/$f_name.cs") * 6 / 10)) "$f_sig"

@@ -16,10 +16,8 @@ make_tmpdir
 np=4
 signal=KILL
 recovered=0
-for name in p2p_blocking p2p_nonblocking p2p_matching completion coll_blocking \
-    coll_nonblocking comm_group datatypes topology environment; do
-    set -- "$top_builddir/tests/mpi/$name"
-    [ $name = environment ] && set -- "$@" --thread=single
+for name in $feature_programs; do
+    set -- "$top_builddir/tests/mpi/$name" $(feature_args $name)
     native_reference "$name" "$@"
     dir="$tmp/ck-$name"
     what="$name, SIG$signal"
