@@ -326,6 +326,14 @@ wait_computing() {
 kill_rank() {
     ck_pid=$(compute_pid "$1" "$2")
     [ -n "$ck_pid" ] || return 1
+    # A process that exited since compute_pid looked, not yet reaped,
+    # takes the signal without effect: no kill. Read with built-ins, just
+    # before the kill (/proc/PID/stat: "PID (COMM) STATE ...").
+    ck_stat=""
+    read -r ck_stat 2>/dev/null <"/proc/$ck_pid/stat"
+    case ${ck_stat##*) } in
+    '' | Z* | X*) return 1 ;;
+    esac
     kill -s "$3" "$ck_pid" 2>/dev/null || return 1
     killed_after=$(cs_to_s $(($(now_cs) - job_start)))
     killed_epoch=$(newest_epoch "$1")

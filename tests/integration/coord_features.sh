@@ -24,7 +24,7 @@ for name in $feature_programs; do
     start_job_np $np "$dir" "$@"
     checkpoint_often "$dir" &
     trigger_pid=$!
-    kill_while_running "$dir" $np 25 $signal
+    kill_while_running "$dir" $np 5 $signal
     wait_job "$what"
     wait "$trigger_pid"
     same_file "$tmp/$name.ref" "$tmp/run.out" "$what: stdout" ||
